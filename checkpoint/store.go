@@ -1,0 +1,363 @@
+// Package checkpoint is the durable state of a crawl, kept in one bbolt database
+// (DIR/_adharvest/checkpoint.db) beside the data it describes.
+//
+// # Commit protocol
+//
+// The unit of work is a shard: one (dataset, country, date window, term). A shard
+// walks a chain of pages; every page is committed here, in one transaction,
+// together with the shard's new cursor (next search_id, pages done, has_more)
+// and the day's request count. The page's raw body is stored as "pending" until
+// it is flushed.
+//
+// Every few pages, and when the shard ends, the crawl flushes: it decodes the
+// pending pages into rows, writes part number Parts of the shard
+// (…/STEM-pNNNNN.parquet and its raw JSONL twin) atomically (temporary file,
+// fsync, rename, directory fsync), and only then commits a transaction that
+// deletes those pending pages and increments Parts. Data first, state second.
+//
+// A kill -9 can therefore land in three places:
+//   - before a page commit: the page is fetched again on resume (one request lost);
+//   - after a page commit, before its flush: the page is still pending here and is
+//     flushed on resume, with no request repeated;
+//   - after a part is renamed into place, before Parts is incremented: the part
+//     file exists but the state does not name it. On start Sweep deletes every part
+//     whose number is at or above its shard's Parts, and the pending pages, still
+//     here, are flushed again under the same deterministic name.
+//
+// No state ever names data that is not durable, and no data is named twice, so a
+// resumed crawl loses nothing and writes nothing twice. bbolt fsyncs every
+// commit and stays fast at the size a year of EEA weekly shards reaches (a few
+// thousand shard records plus at most a few pages pending per running shard),
+// where rewriting one JSON file per page would not.
+package checkpoint
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	bolt "go.etcd.io/bbolt"
+)
+
+// StateDir is the folder, inside the output folder, that holds crawl state.
+const StateDir = "_adharvest"
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketShards  = []byte("shards")
+	bucketPending = []byte("pending")
+	bucketUsage   = []byte("usage")
+	bucketDone    = []byte("done_ids")
+)
+
+// ErrBusy means another process holds the checkpoint open.
+var ErrBusy = errors.New("checkpoint is in use by another process")
+
+// Shard statuses.
+const (
+	StatusPending = "pending"
+	StatusRunning = "running"
+	StatusDone    = "done"
+	StatusFailed  = "failed"
+)
+
+// Shard is the durable state of one shard.
+type Shard struct {
+	ID      string `json:"id"`
+	Dataset string `json:"dataset"`
+	Status  string `json:"status"`
+	// Pages counts pages fetched since the shard (re)started.
+	Pages int `json:"pages"`
+	// NextSearchID is only a hint: search_ids expire, and a rejected one restarts
+	// the shard.
+	NextSearchID string `json:"next_search_id,omitempty"`
+	HasMore      bool   `json:"has_more"`
+	// Parts counts the committed part files; part numbers 0..Parts-1 are data.
+	Parts int   `json:"parts"`
+	Rows  int64 `json:"rows"`
+	// RequestHash identifies the shard's filters, so a resume never continues a
+	// search_id chain under different filters.
+	RequestHash string    `json:"request_hash"`
+	EmptyRun    int       `json:"empty_run,omitempty"`
+	Restarts    int       `json:"restarts,omitempty"`
+	Requests    int       `json:"requests"`
+	Reason      string    `json:"reason,omitempty"`
+	Err         string    `json:"error,omitempty"`
+	LogID       string    `json:"log_id,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Page is one fetched response waiting to be flushed into a part.
+type Page struct {
+	Seq       int             `json:"seq"`
+	FetchedAt time.Time       `json:"fetched_at"`
+	RunID     string          `json:"run_id"`
+	Endpoint  string          `json:"endpoint"`
+	Request   json.RawMessage `json:"request"`
+	LogID     string          `json:"log_id,omitempty"`
+	Body      []byte          `json:"-"`
+}
+
+// Store is an open checkpoint. It is safe for concurrent use; bbolt serialises
+// the write transactions.
+type Store struct {
+	db  *bolt.DB
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+}
+
+// Path is where the checkpoint of output folder dir lives.
+func Path(dir string) string { return filepath.Join(dir, StateDir, "checkpoint.db") }
+
+// Open opens or creates the checkpoint of output folder dir.
+func Open(dir string) (*Store, error) {
+	p := Path(dir)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(p), err)
+	}
+	db, err := bolt.Open(p, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("%s: %w", p, ErrBusy)
+		}
+		return nil, fmt.Errorf("open checkpoint %s: %w", p, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketUsage, bucketDone} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("initialise checkpoint: %w", err)
+	}
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	dec, _ := zstd.NewReader(nil)
+	return &Store{db: db, enc: enc, dec: dec}, nil
+}
+
+// OpenReadOnly opens an existing checkpoint for reading (status). It fails
+// when the folder holds no checkpoint.
+func OpenReadOnly(dir string) (*Store, error) {
+	p := Path(dir)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("%s holds no harvest (no %s)", dir, filepath.Join(StateDir, "checkpoint.db"))
+	}
+	db, err := bolt.Open(p, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("%s: %w", p, ErrBusy)
+		}
+		return nil, fmt.Errorf("open checkpoint %s: %w", p, err)
+	}
+	dec, _ := zstd.NewReader(nil)
+	return &Store{db: db, dec: dec}, nil
+}
+
+// Close releases the database.
+func (s *Store) Close() error {
+	if s.dec != nil {
+		s.dec.Close()
+	}
+	return s.db.Close()
+}
+
+// Meta returns a metadata value, nil when unset.
+func (s *Store) Meta(key string) ([]byte, error) {
+	var v []byte
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v = bytes.Clone(tx.Bucket(bucketMeta).Get([]byte(key)))
+		return nil
+	})
+	return v, err
+}
+
+// SetMeta stores a metadata value.
+func (s *Store) SetMeta(key string, value []byte) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte(key), value) })
+}
+
+// Shard returns a shard's state; ok is false when it was never started.
+func (s *Store) Shard(id string) (sh Shard, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketShards).Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &sh)
+	})
+	return sh, ok, err
+}
+
+// Shards returns every shard ever started, in key order.
+func (s *Store) Shards() ([]Shard, error) {
+	var out []Shard
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketShards).ForEach(func(_, v []byte) error {
+			var sh Shard
+			if err := json.Unmarshal(v, &sh); err != nil {
+				return err
+			}
+			out = append(out, sh)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func putShard(tx *bolt.Tx, sh Shard) error {
+	sh.UpdatedAt = time.Now().UTC()
+	v, err := json.Marshal(sh)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketShards).Put([]byte(sh.ID), v)
+}
+
+// SaveShard stores a shard's state on its own.
+func (s *Store) SaveShard(sh Shard) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return putShard(tx, sh) })
+}
+
+// CommitPage stores a fetched page as pending and the shard's advanced cursor in
+// one transaction.
+func (s *Store) CommitPage(sh Shard, p Page) error {
+	meta, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	body := s.enc.EncodeAll(p.Body, nil)
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bucketPending).CreateBucketIfNotExists([]byte(sh.ID))
+		if err != nil {
+			return err
+		}
+		k := seqKey(p.Seq)
+		rec := make([]byte, 4+len(meta)+len(body))
+		binary.BigEndian.PutUint32(rec, uint32(len(meta)))
+		copy(rec[4:], meta)
+		copy(rec[4+len(meta):], body)
+		if err := b.Put(k, rec); err != nil {
+			return err
+		}
+		return putShard(tx, sh)
+	})
+}
+
+// Pending returns a shard's pending pages in fetch order.
+func (s *Store) Pending(id string) ([]Page, error) {
+	var out []Page
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPending).Bucket([]byte(id))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(_, v []byte) error {
+			if len(v) < 4 {
+				return fmt.Errorf("pending page of %s is corrupt", id)
+			}
+			n := binary.BigEndian.Uint32(v)
+			var p Page
+			if err := json.Unmarshal(v[4:4+n], &p); err != nil {
+				return err
+			}
+			body, err := s.dec.DecodeAll(v[4+n:], nil)
+			if err != nil {
+				return fmt.Errorf("pending page of %s: %w", id, err)
+			}
+			p.Body = body
+			out = append(out, p)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// CommitFlush records that the shard's pending pages are now durable in part
+// files: it drops them and stores the shard (with its new Parts and Rows) in one
+// transaction. Call it only after the part files are renamed into place.
+func (s *Store) CommitFlush(sh Shard) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := dropPending(tx, sh.ID); err != nil {
+			return err
+		}
+		return putShard(tx, sh)
+	})
+}
+
+// ResetShard discards a shard's pending pages and stores its reset state, so
+// that the shard starts again from its first page. Its part files become
+// orphans for Sweep (or the caller) to delete.
+func (s *Store) ResetShard(sh Shard) error { return s.CommitFlush(sh) }
+
+func dropPending(tx *bolt.Tx, id string) error {
+	if tx.Bucket(bucketPending).Bucket([]byte(id)) == nil {
+		return nil
+	}
+	return tx.Bucket(bucketPending).DeleteBucket([]byte(id))
+}
+
+func seqKey(n int) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(n))
+	return k
+}
+
+// Usage returns the data requests recorded for a UTC day ("2006-01-02").
+func (s *Store) Usage(day string) (int, error) {
+	var n int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketUsage).Get([]byte(day)); len(v) == 8 {
+			n = int(binary.BigEndian.Uint64(v))
+		}
+		return nil
+	})
+	return n, err
+}
+
+// TakeUsage records one request on a day, unless budget (when above zero) is
+// already used up, in which case ok is false and nothing is recorded. It is
+// committed before the request is sent, so separate runs add up exactly, even
+// across a crash, and concurrent workers cannot overshoot the budget.
+func (s *Store) TakeUsage(day string, budget int) (total int, ok bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketUsage)
+		if v := b.Get([]byte(day)); len(v) == 8 {
+			total = int(binary.BigEndian.Uint64(v))
+		}
+		if budget > 0 && total >= budget {
+			return nil
+		}
+		ok = true
+		total++
+		v := make([]byte, 8)
+		binary.BigEndian.PutUint64(v, uint64(total))
+		return b.Put([]byte(day), v)
+	})
+	return total, ok, err
+}
+
+// Reset deletes all crawl state (for --restart).
+func (s *Store) Reset() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketDone} {
+			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+				return err
+			}
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,120 @@
+package checkpoint
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPagesAndFlushSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := Shard{ID: "ads/FR/w", Dataset: "ads", Status: StatusRunning, RequestHash: "h"}
+	bodies := [][]byte{[]byte(`{"data":{"ads":[1]}}`), bytes.Repeat([]byte("x"), 100_000)}
+	for i, b := range bodies {
+		sh.Pages = i + 1
+		sh.NextSearchID = "sid" + strconv.Itoa(i)
+		if err := s.CommitPage(sh, Page{Seq: i, Body: b, RunID: "r1", FetchedAt: time.Unix(100, 0).UTC()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, ok, err := s.Shard(sh.ID)
+	if err != nil || !ok || got.Pages != 2 || got.NextSearchID != "sid1" {
+		t.Fatalf("shard after reopen = %+v %v %v", got, ok, err)
+	}
+	pend, err := s.Pending(sh.ID)
+	if err != nil || len(pend) != 2 || !bytes.Equal(pend[1].Body, bodies[1]) || pend[0].RunID != "r1" {
+		t.Fatalf("pending = %d pages, %v", len(pend), err)
+	}
+	got.Parts, got.Rows, got.Status = 1, 1, StatusDone
+	if err := s.CommitFlush(got); err != nil {
+		t.Fatal(err)
+	}
+	if pend, _ := s.Pending(sh.ID); len(pend) != 0 {
+		t.Fatalf("%d pages still pending after flush", len(pend))
+	}
+	if got, _, _ := s.Shard(sh.ID); got.Parts != 1 || got.Status != StatusDone {
+		t.Fatalf("after flush %+v", got)
+	}
+}
+
+func TestTakeUsageIsExactUnderConcurrency(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	granted := 0
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, ok, err := s.TakeUsage("2024-01-01", 20); err == nil && ok {
+				mu.Lock()
+				granted++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if granted != 20 {
+		t.Fatalf("granted %d requests under a budget of 20", granted)
+	}
+	if n, _ := s.Usage("2024-01-01"); n != 20 {
+		t.Fatalf("usage %d", n)
+	}
+	if _, ok, _ := s.TakeUsage("2024-01-02", 20); !ok {
+		t.Fatal("a new UTC day starts a new budget")
+	}
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.Usage("2024-01-01"); n != 20 {
+		t.Fatal("--restart must not forget quota already spent")
+	}
+}
+
+func TestLockExcludesSecondOwner(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Acquire(dir)
+	var le *LockedError
+	if !errors.As(err, &le) || !errors.Is(err, ErrBusy) {
+		t.Fatalf("second acquire: %v", err)
+	}
+	if le.Owner.PID != os.Getpid() || !strings.Contains(err.Error(), strconv.Itoa(os.Getpid())) {
+		t.Fatalf("message does not name the owner: %v", err)
+	}
+	l.Release()
+	l2, err := Acquire(dir)
+	if err != nil {
+		t.Fatalf("lock not reusable after release: %v", err)
+	}
+	l2.Release()
+}
+
+func TestReadOnlyNeedsExistingCheckpoint(t *testing.T) {
+	if _, err := OpenReadOnly(t.TempDir()); err == nil || !strings.Contains(err.Error(), "holds no harvest") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,70 @@
+// Package sink writes harvested rows as Parquet and raw responses as zstd JSONL,
+// always through WriteFileAtomic so that a reader (DuckDB's glob, or a resumed
+// crawl) never sees a torn file: data goes to a temporary name that no glob
+// matches, is fsynced, renamed into place, and the directory is fsynced so the
+// rename itself survives a power cut. The checkpoint uses the same helper.
+package sink
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TempPrefix starts every temporary file name. Files with it are never data;
+// Sweep removes them on start.
+const TempPrefix = ".tmp-"
+
+// WriteFileAtomic writes path by calling write on a temporary file in the same
+// directory, then fsyncs, closes and renames it into place and fsyncs the
+// directory. On any error the temporary file is removed and path is untouched.
+// Writing the same path twice replaces it, which makes re-flushing a part after a
+// crash idempotent.
+func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = write(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	if err = os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename into %s: %w", path, err)
+	}
+	return SyncDir(dir)
+}
+
+// SyncDir fsyncs a directory so that renames and removals in it are durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !strings.Contains(err.Error(), "invalid argument") {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
