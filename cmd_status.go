@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"adharvest/checkpoint"
+	"adharvest/harvest"
+
+	"github.com/urfave/cli/v2"
+)
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show what a harvest folder holds and what is left to do",
+		UsageText: `adharvest status --out DIR
+
+Example:
+   adharvest status --out eea-2024-01`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest", Required: true},
+			&cli.IntFlag{Name: "daily-quota", Usage: "show today's requests against `N`", EnvVars: []string{"ADHARVEST_DAILY_QUOTA"}},
+		},
+		Action: func(c *cli.Context) error {
+			return wrapAction(runStatus(c.App.Writer, c.String("out"), c.Int("daily-quota"), time.Now()))
+		},
+	}
+}
+
+func runStatus(w io.Writer, out string, budget int, now time.Time) error {
+	if _, err := os.Stat(out); err != nil {
+		return harvest.Usagef("--out %s does not exist", out)
+	}
+	store, err := checkpoint.OpenReadOnly(out)
+	if err != nil {
+		if errors.Is(err, checkpoint.ErrBusy) {
+			return harvest.Usagef("%s is being harvested right now; status can read it once that run stops", out)
+		}
+		return &harvest.UsageError{Msg: err.Error()}
+	}
+	defer store.Close()
+	b, err := store.Meta(jobKey)
+	if err != nil || b == nil {
+		return harvest.Usagef("%s holds no harvest job", out)
+	}
+	var job harvest.Job
+	if err := json.Unmarshal(b, &job); err != nil {
+		return err
+	}
+	states, err := store.Shards()
+	if err != nil {
+		return err
+	}
+	shards := harvest.Plan(job)
+	counts := harvest.Count(job, shards, states)
+	fmt.Fprintf(w, "folder    %s\njob       %s\n", out, describeJob(job))
+	if len(job.Terms) > 0 {
+		fmt.Fprintf(w, "terms     %s\n", strings.Join(job.Terms, " | "))
+	}
+	day := now.UTC().Format("2006-01-02")
+	used, _ := store.Usage(day)
+	if budget > 0 {
+		fmt.Fprintf(w, "requests  %d of %d today (%s UTC)\n", used, budget, day)
+	} else {
+		fmt.Fprintf(w, "requests  %d today (%s UTC)\n", used, day)
+	}
+	fmt.Fprintf(w, "\n%-19s %7s %7s %7s %7s %10s %9s\n", "dataset", "shards", "done", "pending", "failed", "rows", "requests")
+	for _, d := range job.Datasets {
+		c := counts[d]
+		fmt.Fprintf(w, "%-19s %7d %7d %7d %7d %10d %9d\n", d, c.Shards, c.Done, c.Pending, c.Failed, c.Rows, c.Requests)
+	}
+	var lastErr *checkpoint.Shard
+	sort.Slice(states, func(i, j int) bool { return states[i].UpdatedAt.Before(states[j].UpdatedAt) })
+	for i := range states {
+		if states[i].Err != "" {
+			lastErr = &states[i]
+		}
+	}
+	if lastErr != nil {
+		fmt.Fprintf(w, "\nlast error (%s, shard %s", lastErr.UpdatedAt.Format(time.RFC3339), lastErr.ID)
+		if lastErr.LogID != "" {
+			fmt.Fprintf(w, ", log_id %s", lastErr.LogID)
+		}
+		fmt.Fprintf(w, "):\n  %s\n", lastErr.Err)
+	}
+	if m, err := harvest.ReadManifest(out); err == nil && len(m.Runs) > 0 {
+		r := m.Runs[len(m.Runs)-1]
+		fmt.Fprintf(w, "\nlast run  %s %s", r.RunID, r.Status)
+		if r.Message != "" {
+			fmt.Fprintf(w, ": %s", oneLine(r.Message))
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}

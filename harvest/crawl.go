@@ -1,0 +1,507 @@
+package harvest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"adharvest/checkpoint"
+	"adharvest/sink"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Crawler runs shards against the API and commits what they fetch through the
+// checkpoint (see package checkpoint for the commit protocol).
+type Crawler struct {
+	Client *Client
+	Store  *checkpoint.Store
+	Out    string
+	RunID  string
+	// Concurrency is the number of shards in flight; they share the client's
+	// rate limit.
+	Concurrency int
+	// FlushPages is how many pages a shard holds pending before it writes a part.
+	// Pending pages are durable in the checkpoint, so a larger value costs no
+	// re-fetching after a crash, only fewer and larger files.
+	FlushPages int
+	// MaxEmptyPages bounds consecutive empty pages that still claim has_more.
+	// The API has been seen to answer so forever for advertisers whose ads were
+	// all removed, while short or empty pages mid-result are normal.
+	MaxEmptyPages int
+	// MaxPages caps the pages of one shard, against runaway chains.
+	MaxPages int
+	// SearchIDRetries is how often a rejected search_id is retried, after
+	// SearchIDWait, before the shard restarts from its first page.
+	SearchIDRetries int
+	SearchIDWait    time.Duration
+	// MaxRestarts bounds shard restarts before the shard fails.
+	MaxRestarts int
+	// Events receives progress; nil fields are skipped.
+	Events Events
+	Logf   func(format string, args ...any)
+	Now    func() time.Time
+
+	requests atomic.Int64
+}
+
+// Events reports crawl progress to the user interface.
+type Events struct {
+	// Page runs after each committed page.
+	Page func(sh *Shard, items int)
+	// ShardDone runs when a shard ends, successfully or not.
+	ShardDone func(sh *Shard, st checkpoint.Shard, err error)
+}
+
+// StopError ends a crawl early but resumably (exit 75): the quota or the user's
+// budget is spent, or the user interrupted.
+type StopError struct {
+	Reason  string
+	ResetAt time.Time
+	Err     error
+}
+
+func (e *StopError) Error() string { return e.Reason }
+func (e *StopError) Unwrap() error { return e.Err }
+
+// FailedError reports shards that failed for good in this run; the rest of the
+// crawl went on. Re-running retries them.
+type FailedError struct {
+	Failed []string
+	First  error
+}
+
+func (e *FailedError) Error() string {
+	return fmt.Sprintf("%d shard(s) failed, first %s: %v; run the same command again to retry them", len(e.Failed), e.Failed[0], e.First)
+}
+
+func (c *Crawler) defaults() {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	if c.FlushPages <= 0 {
+		c.FlushPages = 20
+	}
+	if c.MaxEmptyPages <= 0 {
+		c.MaxEmptyPages = 25
+	}
+	if c.MaxPages <= 0 {
+		c.MaxPages = 100_000
+	}
+	if c.SearchIDRetries <= 0 {
+		c.SearchIDRetries = 3
+	}
+	if c.SearchIDWait <= 0 {
+		c.SearchIDWait = 2 * time.Second
+	}
+	if c.MaxRestarts <= 0 {
+		c.MaxRestarts = 3
+	}
+	if c.Logf == nil {
+		c.Logf = func(string, ...any) {}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Requests counts data requests sent by this crawler's shards, retries included.
+func (c *Crawler) Requests() int64 { return c.requests.Load() }
+
+// Run crawls every shard not yet done. It returns nil when all are done, a
+// *StopError when it stopped early but resumably, a *FailedError when some
+// shards failed for good, or another error when it could not continue.
+// Pending pages are flushed before Run returns, even when ctx was cancelled.
+func (c *Crawler) Run(ctx context.Context, shards []*Shard) error {
+	c.defaults()
+	if err := Sweep(c.Out, c.Store, shards); err != nil {
+		return err
+	}
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+
+	work := make(chan *Shard)
+	var (
+		mu       sync.Mutex
+		failed   []string
+		firstErr error
+		stopErr  error
+		wg       sync.WaitGroup
+	)
+	for i := 0; i < c.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sh := range work {
+				st, err := c.runShard(runCtx, sh)
+				if c.Events.ShardDone != nil {
+					c.Events.ShardDone(sh, st, err)
+				}
+				if err == nil {
+					continue
+				}
+				mu.Lock()
+				if se := asStop(err, runCtx); se != nil {
+					if stopErr == nil {
+						stopErr = se
+					}
+					stop(se)
+				} else {
+					failed = append(failed, sh.ID)
+					if firstErr == nil {
+						firstErr = err
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, sh := range shards {
+		st, ok, err := c.Store.Shard(sh.ID)
+		if err != nil {
+			stop(err)
+			break
+		}
+		if ok && st.Status == checkpoint.StatusDone && st.RequestHash == sh.reqHash {
+			continue
+		}
+		select {
+		case work <- sh:
+		case <-runCtx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+
+	switch {
+	case stopErr != nil:
+		return stopErr
+	case ctx.Err() != nil:
+		return &StopError{Reason: "interrupted", Err: ctx.Err()}
+	case context.Cause(runCtx) != nil && !errors.Is(context.Cause(runCtx), context.Canceled):
+		return context.Cause(runCtx)
+	case len(failed) > 0:
+		return &FailedError{Failed: failed, First: firstErr}
+	}
+	return nil
+}
+
+// asStop classifies errors that end the whole crawl resumably.
+func asStop(err error, ctx context.Context) *StopError {
+	var ae *APIError
+	switch {
+	case errors.Is(err, ErrQuota):
+		se := &StopError{Reason: "the API's daily quota is spent", Err: err}
+		if errors.As(err, &ae) {
+			se.ResetAt = ae.ResetAt
+		}
+		if se.ResetAt.IsZero() {
+			se.ResetAt = NextUTCMidnight(time.Now())
+		}
+		return se
+	case errors.Is(err, ErrBudget):
+		return &StopError{Reason: "the --daily-quota budget is spent", ResetAt: NextUTCMidnight(time.Now()), Err: err}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		return &StopError{Reason: "interrupted", Err: err}
+	}
+	return nil
+}
+
+// runShard pages one shard to its end, committing each page. On return the
+// shard's pending pages are flushed (unless the checkpoint itself failed).
+func (c *Crawler) runShard(ctx context.Context, sh *Shard) (checkpoint.Shard, error) {
+	st, ok, err := c.Store.Shard(sh.ID)
+	if err != nil {
+		return st, err
+	}
+	if !ok || st.RequestHash != sh.reqHash {
+		if ok {
+			// The filters behind this id changed: its search_id chain and parts are void.
+			if err := c.restart(sh, &st, "filters changed"); err != nil {
+				return st, err
+			}
+		}
+		st = checkpoint.Shard{ID: sh.ID, Dataset: sh.Dataset, RequestHash: sh.reqHash}
+	}
+	st.Status, st.Err, st.LogID = checkpoint.StatusRunning, "", ""
+	if err := c.Store.SaveShard(st); err != nil {
+		return st, err
+	}
+	crawlErr := c.pageShard(ctx, sh, &st)
+	done := crawlErr == nil
+	if err := c.flush(sh, &st, done, crawlErr); err != nil {
+		return st, errors.Join(crawlErr, err)
+	}
+	return st, crawlErr
+}
+
+// pageShard fetches pages until the shard is complete.
+func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard) error {
+	pending, err := c.Store.Pending(sh.ID)
+	if err != nil {
+		return err
+	}
+	seq := 0
+	if n := len(pending); n > 0 {
+		seq = pending[n-1].Seq + 1
+	}
+	seen := map[string]bool{}
+	idRetries := 0
+	for {
+		if st.Pages > 0 && (!sh.ds.paged || !st.HasMore) {
+			return nil
+		}
+		if st.Pages >= c.MaxPages {
+			st.Reason = fmt.Sprintf("stopped at the cap of %d pages", c.MaxPages)
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		body := sh.request(st.NextSearchID)
+		reqJSON, _ := json.Marshal(body)
+		resp, err := c.Client.Call(ctx, sh.ds.endpoint, sh.ds.fields, body)
+		if err != nil {
+			if errors.Is(err, ErrSearchIDExpired) && st.NextSearchID != "" {
+				if idRetries < c.SearchIDRetries {
+					idRetries++
+					c.Logf("%s: search_id rejected, retry %d of %d: %v", sh.ID, idRetries, c.SearchIDRetries, err)
+					if err := sleep(ctx, c.SearchIDWait); err != nil {
+						return err
+					}
+					continue
+				}
+				if st.Restarts >= c.MaxRestarts {
+					return fmt.Errorf("%s page %d: search_id rejected after %d restarts: %w", sh.ID, st.Pages, st.Restarts, err)
+				}
+				c.Logf("%s: search_id expired at page %d; restarting the shard from its first page", sh.ID, st.Pages)
+				if err := c.restart(sh, st, "search_id expired"); err != nil {
+					return err
+				}
+				idRetries = 0
+				seq = 0
+				clear(seen)
+				continue
+			}
+			st.LogID = LogIDOf(err)
+			return fmt.Errorf("%s page %d: %w", sh.ID, st.Pages, err)
+		}
+		idRetries = 0
+		c.requests.Add(int64(resp.Attempts))
+		st.Requests += resp.Attempts
+		items, pg, err := sh.ds.page(resp.Data)
+		if err != nil {
+			return fmt.Errorf("%s page %d: decode (log_id %s): %w", sh.ID, st.Pages, resp.LogID, err)
+		}
+		if sh.ds.paged {
+			if !pg.HasMore.Set {
+				return fmt.Errorf("%s page %d: response has no has_more (log_id %s); refusing to guess that the result ended", sh.ID, st.Pages, resp.LogID)
+			}
+			if pg.HasMore.V {
+				if pg.SearchID == "" {
+					return fmt.Errorf("%s page %d: has_more without a search_id (log_id %s)", sh.ID, st.Pages, resp.LogID)
+				}
+				if seen[pg.SearchID] || pg.SearchID == st.NextSearchID {
+					return fmt.Errorf("%s page %d: search_id %.24s… repeated; the chain cycles (log_id %s)", sh.ID, st.Pages, pg.SearchID, resp.LogID)
+				}
+				seen[pg.SearchID] = true
+			}
+		}
+		st.Pages++
+		st.NextSearchID, st.HasMore = pg.SearchID, pg.HasMore.V
+		if items == 0 && pg.HasMore.V {
+			st.EmptyRun++
+		} else {
+			st.EmptyRun = 0
+		}
+		if st.EmptyRun >= c.MaxEmptyPages {
+			st.HasMore = false
+			st.Reason = fmt.Sprintf("stopped after %d consecutive empty pages that still claimed has_more", st.EmptyRun)
+			c.Logf("%s: %s", sh.ID, st.Reason)
+		}
+		page := checkpoint.Page{Seq: seq, FetchedAt: c.Now().UTC(), RunID: c.RunID, Endpoint: sh.ds.endpoint, Request: reqJSON, LogID: resp.LogID, Body: resp.Body}
+		if err := c.Store.CommitPage(*st, page); err != nil {
+			return fmt.Errorf("%s page %d: checkpoint: %w", sh.ID, st.Pages, err)
+		}
+		seq++
+		if c.Events.Page != nil {
+			c.Events.Page(sh, items)
+		}
+		if seq%c.FlushPages == 0 {
+			if err := c.flush(sh, st, false, nil); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// flush writes the shard's pending pages as its next part, then commits the
+// new state. Data first, state second.
+func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr error) error {
+	pages, err := c.Store.Pending(sh.ID)
+	if err != nil {
+		return err
+	}
+	if len(pages) > 0 {
+		n, err := sh.ds.write(sh.partPath(c.Out, st.Parts), sh, pages)
+		if err != nil {
+			return fmt.Errorf("%s: write part %d: %w", sh.ID, st.Parts, err)
+		}
+		if err := writeRaw(sh.rawPath(c.Out, st.Parts), pages); err != nil {
+			return fmt.Errorf("%s: write raw part %d: %w", sh.ID, st.Parts, err)
+		}
+		st.Parts++
+		st.Rows += n
+	}
+	switch {
+	case done:
+		st.Status = checkpoint.StatusDone
+	case crawlErr != nil && asStop(crawlErr, context.Background()) == nil:
+		st.Status, st.Err = checkpoint.StatusFailed, crawlErr.Error()
+		if st.LogID == "" {
+			st.LogID = LogIDOf(crawlErr)
+		}
+	case crawlErr != nil:
+		st.Status = checkpoint.StatusPending
+	}
+	if err := c.Store.CommitFlush(*st); err != nil {
+		return fmt.Errorf("%s: checkpoint after part %d: %w", sh.ID, st.Parts-1, err)
+	}
+	return nil
+}
+
+// restart voids a shard's progress: state first (so no state names the old
+// parts), then its files. A crash in between leaves orphans that Sweep removes.
+func (c *Crawler) restart(sh *Shard, st *checkpoint.Shard, why string) error {
+	old := st.Parts
+	*st = checkpoint.Shard{ID: sh.ID, Dataset: sh.Dataset, RequestHash: sh.reqHash, Status: checkpoint.StatusRunning,
+		Restarts: st.Restarts + 1, Requests: st.Requests, Reason: "restarted: " + why}
+	if err := c.Store.ResetShard(*st); err != nil {
+		return err
+	}
+	for n := 0; n < old; n++ {
+		for _, p := range []string{sh.partPath(c.Out, n), sh.rawPath(c.Out, n)} {
+			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rawRecord is one line of a raw part: the request and the exact response.
+type rawRecord struct {
+	Endpoint  string          `json:"endpoint"`
+	Request   json.RawMessage `json:"request"`
+	FetchedAt time.Time       `json:"fetched_at"`
+	RunID     string          `json:"run_id"`
+	LogID     string          `json:"log_id,omitempty"`
+	Response  json.RawMessage `json:"response"`
+}
+
+func writeRaw(path string, pages []checkpoint.Page) error {
+	return sink.WriteFileAtomic(path, func(w io.Writer) error {
+		zw, err := zstd.NewWriter(w)
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(zw)
+		enc.SetEscapeHTML(false)
+		for _, p := range pages {
+			var compact bytes.Buffer
+			resp := json.RawMessage(p.Body)
+			if json.Compact(&compact, p.Body) == nil {
+				resp = compact.Bytes()
+			}
+			rec := rawRecord{Endpoint: p.Endpoint, Request: p.Request, FetchedAt: p.FetchedAt, RunID: p.RunID, LogID: p.LogID, Response: resp}
+			if err := enc.Encode(rec); err != nil {
+				return err
+			}
+		}
+		return zw.Close()
+	})
+}
+
+var partRE = regexp.MustCompile(`^(.+)-p(\d{5,})\.(parquet|jsonl\.zst)$`)
+
+func partName(stem string, n int, ext string) string {
+	return fmt.Sprintf("%s-p%05d%s", stem, n, ext)
+}
+
+// Sweep removes what an interrupted run may have left: temporary files, and
+// part files that no committed shard state names (a part renamed into place
+// just before a crash, or parts of a shard that was restarted). Files that do
+// not follow adharvest's naming are left alone.
+func Sweep(out string, store *checkpoint.Store, shards []*Shard) error {
+	tables := map[string]sink.Table{}
+	for _, sh := range shards {
+		tables[sh.ds.table.Name] = sh.ds.table
+	}
+	for _, t := range sink.Tables {
+		tables[t.Name] = t
+	}
+	for _, t := range tables {
+		for _, root := range []string{t.Dir(out), t.Dir(filepath.Join(out, "raw"))} {
+			err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+				if err != nil {
+					if os.IsNotExist(err) {
+						return filepath.SkipDir
+					}
+					return err
+				}
+				if d.IsDir() {
+					return nil
+				}
+				name := d.Name()
+				if strings.HasPrefix(name, sink.TempPrefix) {
+					return os.Remove(path)
+				}
+				m := partRE.FindStringSubmatch(name)
+				if m == nil {
+					return nil
+				}
+				partition := ""
+				if t.Partition != "" {
+					_, partition, _ = strings.Cut(filepath.Base(filepath.Dir(path)), "=")
+				}
+				n, _ := strconv.Atoi(m[2])
+				st, ok, err := store.Shard(shardID(t, partition, m[1]))
+				if err != nil {
+					return err
+				}
+				if !ok || n >= st.Parts {
+					return os.Remove(path)
+				}
+				return nil
+			})
+			if err != nil && !os.IsNotExist(err) {
+				return fmt.Errorf("sweep %s: %w", root, err)
+			}
+		}
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,112 @@
+package harvest
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"adharvest/checkpoint"
+	"adharvest/sink"
+)
+
+// Manifest is DIR/manifest.json: what was asked, by which tool, when, and what
+// landed. It is rewritten atomically at the start and end of every run, so that
+// a folder shared without the tool still says what it holds.
+type Manifest struct {
+	Tool      string                   `json:"tool"`
+	Version   string                   `json:"version"`
+	Job       Job                      `json:"job"`
+	JobHash   string                   `json:"job_hash"`
+	APIURL    string                   `json:"api_url"`
+	Created   time.Time                `json:"created"`
+	Runs      []RunRecord              `json:"runs"`
+	Datasets  map[string]DatasetCounts `json:"datasets"`
+	Complete  bool                     `json:"complete"`
+	UpdatedAt time.Time                `json:"updated_at"`
+}
+
+// RunRecord is one invocation of harvest on the folder.
+type RunRecord struct {
+	RunID    string    `json:"run_id"`
+	Started  time.Time `json:"started"`
+	Ended    time.Time `json:"ended,omitzero"`
+	Status   string    `json:"status"` // running, complete, stopped, failed
+	Message  string    `json:"message,omitempty"`
+	Requests int64     `json:"requests"`
+}
+
+// DatasetCounts summarises one dataset's shards.
+type DatasetCounts struct {
+	Shards  int   `json:"shards"`
+	Done    int   `json:"done"`
+	Failed  int   `json:"failed"`
+	Pending int   `json:"pending"`
+	Rows    int64 `json:"rows"`
+	// Requests is what the shards cost, retries included; MinRequests is the
+	// least any client could have spent: one per shard, or ceil(rows/max_count)
+	// for paged shards.
+	Requests    int64 `json:"requests"`
+	MinRequests int64 `json:"min_requests"`
+}
+
+// ManifestPath is where an output folder's manifest lives.
+func ManifestPath(out string) string { return filepath.Join(out, "manifest.json") }
+
+// ReadManifest reads an output folder's manifest.
+func ReadManifest(out string) (Manifest, error) {
+	var m Manifest
+	b, err := os.ReadFile(ManifestPath(out))
+	if err != nil {
+		return m, err
+	}
+	return m, json.Unmarshal(b, &m)
+}
+
+// WriteManifest replaces the manifest atomically.
+func WriteManifest(out string, m Manifest) error {
+	m.UpdatedAt = time.Now().UTC()
+	sort.Slice(m.Runs, func(i, j int) bool { return m.Runs[i].Started.Before(m.Runs[j].Started) })
+	return sink.WriteFileAtomic(ManifestPath(out), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m)
+	})
+}
+
+// Count summarises the checkpoint's shard states against the plan.
+func Count(job Job, shards []*Shard, states []checkpoint.Shard) map[string]DatasetCounts {
+	byID := map[string]checkpoint.Shard{}
+	for _, s := range states {
+		byID[s.ID] = s
+	}
+	out := map[string]DatasetCounts{}
+	for _, sh := range shards {
+		c := out[sh.Dataset]
+		c.Shards++
+		st, ok := byID[sh.ID]
+		switch {
+		case ok && st.Status == checkpoint.StatusDone:
+			c.Done++
+		case ok && st.Status == checkpoint.StatusFailed:
+			c.Failed++
+		default:
+			c.Pending++
+		}
+		if ok {
+			c.Rows += st.Rows
+			c.Requests += int64(st.Requests)
+			minReq := int64(1)
+			if sh.ds.paged && st.Rows > 0 {
+				minReq = (st.Rows + int64(job.MaxCount) - 1) / int64(job.MaxCount)
+			}
+			if st.Status == checkpoint.StatusDone {
+				c.MinRequests += minReq
+			}
+		}
+		out[sh.Dataset] = c
+	}
+	return out
+}

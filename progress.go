@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"adharvest/checkpoint"
+	"adharvest/harvest"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress shows a crawl's advance on stderr: a bar on a terminal, a plain log
+// line every logEvery otherwise, so that nohup logs and CI stay readable.
+type progress struct {
+	mu       sync.Mutex
+	w        io.Writer
+	bar      *progressbar.ProgressBar
+	mode     string
+	total    int
+	done     int
+	failed   int
+	rows     int64
+	pages    int64
+	started  time.Time
+	lastLog  time.Time
+	logEvery time.Duration
+}
+
+func newProgress(o harvestOptions, job harvest.Job, shards []*harvest.Shard, store *checkpoint.Store) *progress {
+	p := &progress{w: o.Stderr, mode: o.Progress, started: time.Now(), logEvery: 10 * time.Second}
+	if p.w == nil {
+		p.w = io.Discard
+	}
+	states, _ := store.Shards()
+	doneIDs := map[string]bool{}
+	for _, s := range states {
+		if s.Status == checkpoint.StatusDone {
+			doneIDs[s.ID] = true
+		}
+	}
+	p.total = len(shards)
+	for _, sh := range shards {
+		if doneIDs[sh.ID] {
+			p.done++
+		}
+	}
+	if p.mode == "auto" {
+		p.mode = "log"
+		if f, ok := p.w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			p.mode = "bar"
+		}
+	}
+	fmt.Fprintf(p.w, "adharvest: %s, %d countries, %s to %s: %d shards, %d already done\n",
+		describeDatasets(job), len(job.Countries), job.From, job.To, p.total, p.done)
+	if p.mode == "bar" {
+		p.bar = progressbar.NewOptions(p.total,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription("shards"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+		_ = p.bar.Set(p.done)
+	}
+	return p
+}
+
+func describeDatasets(job harvest.Job) string {
+	s := ""
+	for i, d := range job.Datasets {
+		if i > 0 {
+			s += ","
+		}
+		s += d
+	}
+	return s
+}
+
+func (p *progress) events() harvest.Events {
+	return harvest.Events{
+		Page: func(sh *harvest.Shard, items int) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.pages++
+			p.rows += int64(items)
+			p.update()
+		},
+		ShardDone: func(sh *harvest.Shard, st checkpoint.Shard, err error) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			switch {
+			case err == nil:
+				p.done++
+			case st.Status == checkpoint.StatusFailed:
+				p.failed++
+				p.printLocked("shard %s failed: %v", sh.ID, err)
+			}
+			p.update()
+		},
+	}
+}
+
+func (p *progress) update() {
+	switch p.mode {
+	case "bar":
+		p.bar.Describe(fmt.Sprintf("%d rows, %d pages", p.rows, p.pages))
+		_ = p.bar.Set(p.done)
+	case "log":
+		if time.Since(p.lastLog) >= p.logEvery {
+			p.lastLog = time.Now()
+			fmt.Fprintf(p.w, "adharvest: %d/%d shards done, %d failed, %d rows in %d pages, %s elapsed\n",
+				p.done, p.total, p.failed, p.rows, p.pages, time.Since(p.started).Round(time.Second))
+		}
+	}
+}
+
+// logf prints a notice (retries, restarts) without tearing the bar.
+func (p *progress) logf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.printLocked(format, args...)
+}
+
+func (p *progress) printLocked(format string, args ...any) {
+	if p.mode == "none" {
+		return
+	}
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+	fmt.Fprintf(p.w, "adharvest: "+format+"\n", args...)
+	if p.bar != nil {
+		_ = p.bar.RenderBlank()
+	}
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		fmt.Fprintln(p.w)
+	}
+}
+
+// printSummary states what the run did, per dataset, with the request bill
+// against the minimum any client would need.
+func printSummary(w io.Writer, out string, m harvest.Manifest, run harvest.RunRecord) {
+	if w == nil {
+		return
+	}
+	fmt.Fprintf(w, "adharvest: run %s %s after %s; %d requests this run\n", run.RunID, run.Status, run.Ended.Sub(run.Started).Round(time.Second), run.Requests)
+	for _, d := range m.Job.Datasets {
+		c := m.Datasets[d]
+		fmt.Fprintf(w, "  %-19s %d/%d shards done, %d failed, %d rows, %d requests (minimum %d)\n", d, c.Done, c.Shards, c.Failed, c.Rows, c.Requests, c.MinRequests)
+	}
+	fmt.Fprintf(w, "  output: %s (query it: adharvest sql --out %s \"SELECT count(*) FROM ads\")\n", out, out)
+}
