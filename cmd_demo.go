@@ -15,7 +15,13 @@ import (
 )
 
 // The demo's fixed job: every country, one month, against the bundled fake API.
-var demoJob = harvest.Job{Datasets: []string{harvest.DatasetAds}, Countries: []string{"EEA"}, From: "2024-01-01", To: "2024-01-31"}
+var demoJob = harvest.Job{
+	Datasets: []string{harvest.DatasetAds, harvest.DatasetAdDetails, harvest.DatasetAdReports, harvest.DatasetCommercialContent, harvest.DatasetAdvertisers},
+	Queries: []harvest.Query{
+		{Countries: []string{"EEA"}, From: "2024-01-01", To: "2024-01-31"},
+		{Countries: []string{"FR", "DE"}, From: "2024-01-01", To: "2024-01-31", Terms: []string{"coffee", "election"}},
+	},
+}
 
 func demoCommand() *cli.Command {
 	return &cli.Command{

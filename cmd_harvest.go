@@ -10,12 +10,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"adharvest/checkpoint"
 	"adharvest/harvest"
+	"adharvest/harvest/api"
 	"adharvest/sink"
 
 	"github.com/urfave/cli/v2"
@@ -34,6 +35,7 @@ type harvestOptions struct {
 	Concurrency  int
 	RPS          float64
 	DailyQuota   int
+	DetailBudget int
 	FlushPages   int
 	Retry        harvest.RetryPolicy
 	SearchIDWait time.Duration
@@ -46,6 +48,9 @@ type harvestOptions struct {
 const jobKey = "job"
 
 var jobFlags = []string{"datasets", "countries", "from", "to", "window", "term", "search-type", "advertiser-id", "creator-username", "reach-min", "reach-max", "max-count"}
+
+// queryFlags describe one query; a job file replaces them.
+var queryFlags = []string{"countries", "from", "to", "term", "search-type", "advertiser-id", "creator-username", "reach-min", "reach-max"}
 
 func harvestCommand() *cli.Command {
 	return &cli.Command{
@@ -60,6 +65,13 @@ Examples:
    # ads matching two terms in France and Germany, in 14-day windows
    adharvest harvest --out elections --countries FR,DE --from 2024-05-01 --to 2024-06-09 \
        --term election --term wahl --window 14d
+
+   # ads, their details, daily ad counts and paid partnerships for three countries
+   adharvest harvest --out q1 --datasets ads,ad-details,ad-reports,commercial-content \
+       --countries FR,DE,IT --from 2023-01-01 --to 2023-03-31
+
+   # several queries at once, from a YAML or TOML job file (see README)
+   adharvest harvest --out elections --job examples/elections.yaml
 
    # resume an interrupted harvest: same folder, no other flags
    adharvest harvest --out eea-2024-01
@@ -81,6 +93,7 @@ Ctrl-C), 2 bad input, 1 other failure.`,
 func harvestFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "out", Usage: "output `DIR` (created if missing)", Required: true},
+		&cli.StringFlag{Name: "job", Usage: "read datasets and queries from a YAML or TOML `FILE` instead of the query flags"},
 		&cli.StringFlag{Name: "datasets", Usage: "comma `LIST` of ads,ad-details,ad-reports,commercial-content,advertisers", Value: "ads", DefaultText: "ads"},
 		&cli.StringFlag{Name: "countries", Usage: "EEA, EU, ALL or a comma `LIST` of ISO codes", Value: "EEA", DefaultText: "EEA"},
 		&cli.StringFlag{Name: "from", Usage: "first day, inclusive, `DATE` as YYYY-MM-DD or YYYYMMDD, on or after 2022-10-01"},
@@ -97,6 +110,7 @@ func harvestFlags() []cli.Flag {
 		&cli.IntFlag{Name: "concurrency", Usage: "shards fetched at once", Value: 4},
 		&cli.Float64Flag{Name: "rps", Usage: "requests per second across all shards", Value: 4},
 		&cli.IntFlag{Name: "daily-quota", Usage: "stop (exit 75) before spending more than `N` requests per UTC day; counted across runs", EnvVars: []string{"ADHARVEST_DAILY_QUOTA"}},
+		&cli.IntFlag{Name: "detail-budget", Usage: "spend at most `N` ad/detail calls in this run (newest ads first; the rest stay owed)"},
 		&cli.IntFlag{Name: "flush-pages", Usage: "pages per Parquet part file", Value: 20},
 		&cli.StringFlag{Name: "progress", Usage: "auto, bar, log or none", Value: "auto"},
 		// Hidden: shrink every wait, for tests against the fake API only.
@@ -127,7 +141,7 @@ func wrapAction(err error) error {
 func harvestOptionsFrom(c *cli.Context) (harvestOptions, error) {
 	o := harvestOptions{
 		Out: c.String("out"), Restart: c.Bool("restart"), APIURL: c.String("api-url"),
-		Concurrency: c.Int("concurrency"), RPS: c.Float64("rps"), DailyQuota: c.Int("daily-quota"),
+		Concurrency: c.Int("concurrency"), RPS: c.Float64("rps"), DailyQuota: c.Int("daily-quota"), DetailBudget: c.Int("detail-budget"),
 		FlushPages: c.Int("flush-pages"), Progress: c.String("progress"),
 		Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Now: time.Now,
 	}
@@ -140,25 +154,38 @@ func harvestOptionsFrom(c *cli.Context) (harvestOptions, error) {
 		o.Retry = harvest.RetryPolicy{Initial: d, Max: 10 * d, MaxElapsed: 10000 * d, MaxAttempts: 15, MaxRetryAfter: 1500 * time.Millisecond}
 		o.SearchIDWait = d
 	}
-	days, err := parseWindow(c.String("window"))
-	if err != nil {
-		return o, err
-	}
-	o.Job = harvest.Job{
-		Datasets: splitList(c.String("datasets")), Countries: splitList(c.String("countries")),
-		From: c.String("from"), To: c.String("to"), WindowDays: days,
-		Terms: c.StringSlice("term"), SearchType: c.String("search-type"),
-		CreatorUsernames: c.StringSlice("creator-username"),
-		ReachMin:         c.String("reach-min"), ReachMax: c.String("reach-max"), MaxCount: c.Int("max-count"),
-	}
-	for _, s := range c.StringSlice("advertiser-id") {
-		for _, part := range splitList(s) {
-			id, err := strconv.ParseInt(part, 10, 64)
-			if err != nil || id <= 0 {
-				return o, harvest.Usagef("--advertiser-id: %q is not a numeric business id", part)
+	if f := c.String("job"); f != "" {
+		for _, name := range jobFlags {
+			if c.IsSet(name) {
+				return o, harvest.Usagef("--job %s and --%s cannot be combined: put %s in the job file", f, name, name)
 			}
-			o.Job.AdvertiserIDs = append(o.Job.AdvertiserIDs, id)
 		}
+		job, err := harvest.LoadJobFile(f)
+		if err != nil {
+			return o, err
+		}
+		o.Job, o.JobGiven = job, true
+	} else {
+		days, err := harvest.ParseWindow(c.String("window"))
+		if err != nil {
+			return o, err
+		}
+		q := harvest.Query{
+			Countries: splitList(c.String("countries")), From: c.String("from"), To: c.String("to"),
+			Terms: c.StringSlice("term"), SearchType: c.String("search-type"),
+			CreatorUsernames: c.StringSlice("creator-username"),
+			ReachMin:         c.String("reach-min"), ReachMax: c.String("reach-max"),
+		}
+		for _, s := range c.StringSlice("advertiser-id") {
+			for _, part := range splitList(s) {
+				id, err := harvest.ParseAdvertiserID(part)
+				if err != nil {
+					return o, harvest.Usagef("--advertiser-id: %v", err)
+				}
+				q.AdvertiserIDs = append(q.AdvertiserIDs, id)
+			}
+		}
+		o.Job = harvest.Job{Datasets: splitList(c.String("datasets")), WindowDays: days, MaxCount: c.Int("max-count"), Queries: []harvest.Query{q}}
 	}
 	if err := credentialsFrom(c, &o); err != nil {
 		return o, err
@@ -168,6 +195,9 @@ func harvestOptionsFrom(c *cli.Context) (harvestOptions, error) {
 	}
 	if o.RPS < 0 {
 		return o, harvest.Usagef("--rps: %g must not be negative (0 means unlimited)", o.RPS)
+	}
+	if o.DetailBudget < 0 {
+		return o, harvest.Usagef("--detail-budget: %d must not be negative (0 means no cap)", o.DetailBudget)
 	}
 	if o.DailyQuota < 0 {
 		return o, harvest.Usagef("--daily-quota: %d must not be negative (0 means no budget)", o.DailyQuota)
@@ -200,22 +230,6 @@ func credentialsFrom(c *cli.Context, o *harvestOptions) error {
 		o.ClientSecret = strings.TrimSpace(os.Getenv("TIKTOK_CLIENT_SECRET"))
 	}
 	return nil
-}
-
-func parseWindow(s string) (int, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	mult := 1
-	switch {
-	case strings.HasSuffix(s, "w"):
-		mult, s = 7, strings.TrimSuffix(s, "w")
-	case strings.HasSuffix(s, "d"):
-		s = strings.TrimSuffix(s, "d")
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		return 0, harvest.Usagef("--window: %q is not a number of days like 7, 7d or 2w", s)
-	}
-	return n * mult, nil
 }
 
 func splitList(s string) []string {
@@ -265,7 +279,7 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 	job := o.Job
 	switch {
 	case o.JobGiven || o.Restart || !hasPrev:
-		if err := job.Normalize(now); err != nil {
+		if err := job.Normalize(now, func(msg string) { fmt.Fprintln(o.Stderr, "adharvest: warning: "+msg) }); err != nil {
 			return err
 		}
 		if hasPrev && !o.Restart && prev.Hash() != job.Hash() {
@@ -287,7 +301,7 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 
 	var store *checkpoint.Store
 	runID := newRunID(now)
-	quota := &quotaCounter{budget: o.DailyQuota, now: o.Now}
+	quota := &quotaCounter{budget: o.DailyQuota, detailBudget: o.DetailBudget, now: o.Now}
 	client, err := harvest.NewClient(harvest.Config{
 		APIURL: o.APIURL, ClientKey: o.ClientKey, ClientSecret: o.ClientSecret, RPS: o.RPS,
 		Retry: o.Retry, OnRequest: quota.take,
@@ -352,6 +366,12 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 	}
 	client.SetLogf(prog.logf)
 	crawlErr := crawler.Run(ctx, shards)
+	var fe *harvest.FailedError
+	if job.Has(harvest.DatasetAdDetails) && (crawlErr == nil || errors.As(crawlErr, &fe)) {
+		if err := crawler.RunDetails(ctx); err != nil {
+			crawlErr = err
+		}
+	}
 	prog.finish()
 
 	states, serr := store.Shards()
@@ -378,7 +398,12 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 }
 
 func describeJob(j harvest.Job) string {
-	return fmt.Sprintf("%s for %d countries, %s to %s", strings.Join(j.Datasets, ","), len(j.Countries), j.From, j.To)
+	from, to := j.Span()
+	s := fmt.Sprintf("%s for %d countries, %s to %s", strings.Join(j.Datasets, ","), len(j.Countries()), from, to)
+	if len(j.Queries) > 1 {
+		s += fmt.Sprintf(" (%d queries)", len(j.Queries))
+	}
+	return s
 }
 
 // checkWritable fails early, before any request, on a folder the user cannot
@@ -437,14 +462,21 @@ func redactURL(u string) string {
 // quotaCounter records every data request in the checkpoint before it is sent,
 // per UTC day, and enforces the user's --daily-quota budget exactly.
 type quotaCounter struct {
-	store  *checkpoint.Store
-	budget int
-	now    func() time.Time
+	store        *checkpoint.Store
+	budget       int
+	detailBudget int
+	details      atomic.Int64
+	now          func() time.Time
 }
 
 func (q *quotaCounter) take(endpoint string) error {
 	if q.store == nil {
 		return nil
+	}
+	if endpoint == api.EndpointAdDetail && q.detailBudget > 0 {
+		if n := q.details.Add(1); n > int64(q.detailBudget) {
+			return fmt.Errorf("%w: %d calls", harvest.ErrDetailBudget, q.detailBudget)
+		}
 	}
 	day := q.now().UTC().Format("2006-01-02")
 	used, ok, err := q.store.TakeUsage(day, q.budget)

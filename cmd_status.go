@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,8 +62,8 @@ func runStatus(w io.Writer, out string, budget int, now time.Time) error {
 	shards := harvest.Plan(job)
 	counts := harvest.Count(job, shards, states)
 	fmt.Fprintf(w, "folder    %s\njob       %s\n", out, describeJob(job))
-	if len(job.Terms) > 0 {
-		fmt.Fprintf(w, "terms     %s\n", strings.Join(job.Terms, " | "))
+	if terms := job.Terms(); len(terms) > 0 {
+		fmt.Fprintf(w, "terms     %s\n", strings.Join(terms, " | "))
 	}
 	day := now.UTC().Format("2006-01-02")
 	used, _ := store.Usage(day)
@@ -75,6 +76,12 @@ func runStatus(w io.Writer, out string, budget int, now time.Time) error {
 	for _, d := range job.Datasets {
 		c := counts[d]
 		fmt.Fprintf(w, "%-19s %7d %7d %7d %7d %10d %9d\n", d, c.Shards, c.Done, c.Pending, c.Failed, c.Rows, c.Requests)
+	}
+	if job.Has(harvest.DatasetAdDetails) {
+		owed, failed, err := harvest.DetailsOwed(context.Background(), out, store)
+		if err == nil {
+			fmt.Fprintf(w, "\nad-details: %d ads still owed a detail, %d refused by the API\n", owed, failed)
+		}
 	}
 	var lastErr *checkpoint.Shard
 	sort.Slice(states, func(i, j int) bool { return states[i].UpdatedAt.Before(states[j].UpdatedAt) })

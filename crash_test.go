@@ -96,6 +96,46 @@ func noTempFiles(t *testing.T, dir string) {
 	})
 }
 
+// killUntilDone runs the binary with args again and again, SIGKILLing it after
+// a random delay, until it has been killed kills times; then it lets it finish.
+// It returns when each kill landed.
+func killUntilDone(t *testing.T, bin string, env, args []string, kills int, rng *rand.Rand) []time.Time {
+	t.Helper()
+	var landed []time.Time
+	for attempt := 0; attempt < 60; attempt++ {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		wait := time.Duration(150+rng.IntN(900)) * time.Millisecond
+		if len(landed) >= kills {
+			wait = 2 * time.Minute // enough kills: let it finish
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d failed on its own: %v", attempt, err)
+			}
+			return landed
+		case <-time.After(wait):
+			cmd.Process.Signal(syscall.SIGKILL)
+			landed = append(landed, time.Now())
+			<-done
+		}
+	}
+	t.Fatal("never finished")
+	return nil
+}
+
+func newRand(t *testing.T) *rand.Rand {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill schedule seed %d", seed)
+	return rand.New(rand.NewPCG(seed, 1))
+}
+
 // TestCrashResumeIsExact kills the real binary with SIGKILL at random moments
 // (during requests, Parquet writes and checkpoint commits alike), resumes until
 // it exits 0, and requires exactly the rows of an uninterrupted run.
@@ -118,38 +158,8 @@ func TestCrashResumeIsExact(t *testing.T) {
 	}
 	refRequests := srv.Stats().DataRequests
 
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("kill schedule seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
 	crash := filepath.Join(t.TempDir(), "crash")
-	kills, finished := 0, false
-	for attempt := 0; attempt < 40 && !finished; attempt++ {
-		cmd := exec.Command(bin, args(crash)...)
-		cmd.Env = binEnv(srv)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		wait := time.Duration(150+rng.IntN(900)) * time.Millisecond
-		if kills >= 6 {
-			wait = time.Minute // enough kills: let it finish
-		}
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("run %d failed on its own: %v", attempt, err)
-			}
-			finished = true
-		case <-time.After(wait):
-			cmd.Process.Signal(syscall.SIGKILL)
-			<-done
-			kills++
-		}
-	}
-	if !finished {
-		t.Fatal("never finished")
-	}
+	kills := len(killUntilDone(t, bin, binEnv(srv), args(crash), 6, newRand(t)))
 	if kills < 3 {
 		t.Fatalf("only %d kills landed; the harvest is too quick for this test to mean anything", kills)
 	}
@@ -163,6 +173,64 @@ func TestCrashResumeIsExact(t *testing.T) {
 	}
 	if strings.Join(want, "\n") != strings.Join(got, "\n") {
 		t.Fatalf("after %d kills the harvest differs: %d rows, want %d", kills, len(got), len(want))
+	}
+	noTempFiles(t, crash)
+}
+
+// TestCrashDuringDetailsFanOut kills the ad/detail fan-out mid-way: after
+// resuming, every table equals an uninterrupted run, and an ad's detail is
+// fetched again only if a kill caught its request in flight.
+func TestCrashDuringDetailsFanOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	bin := binary(t)
+	srv := apitest.Start(apitest.Options{Quirks: true})
+	defer srv.Close()
+	const concurrency = 4
+	args := func(out string) []string {
+		return []string{"harvest", "--out", out, "--datasets", "ads,ad-details", "--countries", "FR,DE,IT", "--from", "2024-01-01", "--to", "2024-01-31",
+			"--rps", "80", "--concurrency", fmt.Sprint(concurrency), "--retry-base", "1ms", "--progress", "log"}
+	}
+	ref := filepath.Join(t.TempDir(), "ref")
+	cmd := exec.Command(bin, append(args(ref), "--rps", "0")...)
+	cmd.Env = binEnv(srv)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	before := len(srv.Requests())
+
+	crash := filepath.Join(t.TempDir(), "crash")
+	killTimes := killUntilDone(t, bin, binEnv(srv), args(crash), 5, newRand(t))
+	kills := len(killTimes)
+	fetched := map[string]int{}
+	detailCalls := 0
+	var firstDetail time.Time
+	for _, r := range srv.Requests()[before:] {
+		if r.Endpoint == "ad/detail" && r.Status == 200 {
+			if firstDetail.IsZero() {
+				firstDetail = r.Time
+			}
+			fetched[string(r.Body)]++
+			detailCalls++
+		}
+	}
+	if firstDetail.IsZero() || !killTimes[len(killTimes)-1].After(firstDetail) {
+		t.Fatal("no kill landed during the ad/detail fan-out")
+	}
+	twice := detailCalls - len(fetched)
+	t.Logf("%d kills; %d ad/detail calls for %d ads (%d fetched again)", kills, detailCalls, len(fetched), twice)
+	if twice > kills*concurrency {
+		t.Fatalf("%d details fetched twice after %d kills: more than the requests a kill can catch in flight", twice, kills)
+	}
+	for _, table := range []string{"ads", "ad_details", "ad_detail_reach_by_country", "ad_detail_target_countries", "ad_detail_target_ages", "ad_detail_target_genders"} {
+		want, got := snapshot(t, ref, table), snapshot(t, crash, table)
+		if len(want) == 0 {
+			t.Fatalf("%s: reference is empty", table)
+		}
+		if strings.Join(want, "\n") != strings.Join(got, "\n") {
+			t.Fatalf("%s differs after %d kills: %d rows, want %d", table, kills, len(got), len(want))
+		}
 	}
 	noTempFiles(t, crash)
 }

@@ -55,8 +55,7 @@ func newProgress(o harvestOptions, job harvest.Job, shards []*harvest.Shard, sto
 			p.mode = "bar"
 		}
 	}
-	fmt.Fprintf(p.w, "adharvest: %s, %d countries, %s to %s: %d shards, %d already done\n",
-		describeDatasets(job), len(job.Countries), job.From, job.To, p.total, p.done)
+	fmt.Fprintf(p.w, "adharvest: %s: %d shards, %d already done\n", describeJob(job), p.total, p.done)
 	if p.mode == "bar" {
 		p.bar = progressbar.NewOptions(p.total,
 			progressbar.OptionSetWriter(p.w),
@@ -70,17 +69,6 @@ func newProgress(o harvestOptions, job harvest.Job, shards []*harvest.Shard, sto
 		_ = p.bar.Set(p.done)
 	}
 	return p
-}
-
-func describeDatasets(job harvest.Job) string {
-	s := ""
-	for i, d := range job.Datasets {
-		if i > 0 {
-			s += ","
-		}
-		s += d
-	}
-	return s
 }
 
 func (p *progress) events() harvest.Events {

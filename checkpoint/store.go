@@ -230,8 +230,10 @@ func (s *Store) SaveShard(sh Shard) error {
 }
 
 // CommitPage stores a fetched page as pending and the shard's advanced cursor in
-// one transaction.
-func (s *Store) CommitPage(sh Shard, p Page) error {
+// one transaction. Ids in done are recorded as fetched in the same transaction
+// (the ad/detail fan-out), so an id is never fetched again once its response is
+// durable.
+func (s *Store) CommitPage(sh Shard, p Page, done ...int64) error {
 	meta, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -250,8 +252,42 @@ func (s *Store) CommitPage(sh Shard, p Page) error {
 		if err := b.Put(k, rec); err != nil {
 			return err
 		}
+		for _, id := range done {
+			if err := tx.Bucket(bucketDone).Put(idKey(id), []byte("ok")); err != nil {
+				return err
+			}
+		}
 		return putShard(tx, sh)
 	})
+}
+
+func idKey(id int64) []byte {
+	k := make([]byte, 8)
+	binary.BigEndian.PutUint64(k, uint64(id))
+	return k
+}
+
+// MarkFailed records an id whose fetch failed for good (the API rejected it),
+// with the reason, so that later runs do not spend quota on it again.
+func (s *Store) MarkFailed(id int64, reason string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDone).Put(idKey(id), []byte("failed: "+reason))
+	})
+}
+
+// Done returns every id recorded as fetched or failed, with "ok" or the
+// failure reason.
+func (s *Store) Done() (map[int64]string, error) {
+	out := map[int64]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDone).ForEach(func(k, v []byte) error {
+			if len(k) == 8 {
+				out[int64(binary.BigEndian.Uint64(k))] = string(v)
+			}
+			return nil
+		})
+	})
+	return out, err
 }
 
 // Pending returns a shard's pending pages in fetch order.

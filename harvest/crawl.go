@@ -214,6 +214,8 @@ func asStop(err error, ctx context.Context) *StopError {
 		return se
 	case errors.Is(err, ErrBudget):
 		return &StopError{Reason: "the --daily-quota budget is spent", ResetAt: NextUTCMidnight(time.Now()), Err: err}
+	case errors.Is(err, ErrDetailBudget):
+		return &StopError{Reason: "this run's --detail-budget of ad/detail calls is spent; the details still owed are fetched by the next run", Err: err}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return &StopError{Reason: "interrupted", Err: err}
 	}
@@ -356,7 +358,8 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 		return err
 	}
 	if len(pages) > 0 {
-		n, err := sh.ds.write(sh.partPath(c.Out, st.Parts), sh, pages)
+		part := func(t sink.Table) string { return partPath(c.Out, t, sh.Partition, sh.Stem, st.Parts) }
+		n, err := sh.ds.write(part, sh, pages)
 		if err != nil {
 			return fmt.Errorf("%s: write part %d: %w", sh.ID, st.Parts, err)
 		}
@@ -393,7 +396,13 @@ func (c *Crawler) restart(sh *Shard, st *checkpoint.Shard, why string) error {
 		return err
 	}
 	for n := 0; n < old; n++ {
-		for _, p := range []string{sh.partPath(c.Out, n), sh.rawPath(c.Out, n)} {
+		paths := []string{sh.rawPath(c.Out, n)}
+		for _, t := range sink.Tables {
+			if t.OwnerName() == sh.ds.table.Name {
+				paths = append(paths, partPath(c.Out, t, sh.Partition, sh.Stem, n))
+			}
+		}
+		for _, p := range paths {
 			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
 				return err
 			}

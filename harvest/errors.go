@@ -15,6 +15,8 @@ var (
 	ErrQuota = errors.New("daily quota exhausted")
 	// ErrBudget means the user's own --daily-quota budget is spent.
 	ErrBudget = errors.New("daily request budget reached")
+	// ErrDetailBudget means this run's --detail-budget of ad/detail calls is spent.
+	ErrDetailBudget = errors.New("ad/detail budget for this run reached")
 	// ErrInvalidParams means the API rejected the request itself; retrying the
 	// same request cannot help.
 	ErrInvalidParams = errors.New("invalid request parameters")

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -23,31 +22,36 @@ const (
 	DatasetAdvertisers       = "advertisers"
 )
 
-// KnownDatasets lists the datasets in the order they are harvested.
+// KnownDatasets lists the datasets in the order they are harvested. ad-details
+// comes after ads because it fetches the ads that ads found.
 var KnownDatasets = []string{DatasetAds, DatasetAdDetails, DatasetAdReports, DatasetCommercialContent, DatasetAdvertisers}
-
-// implemented lists the datasets this build can harvest.
-var implemented = []string{DatasetAds}
 
 // DefaultWindowDays splits date ranges into weeks: the sister Research API
 // produced fewer 500s with windows of about seven days.
 const DefaultWindowDays = 7
 
-// Job is what a harvest is asked to fetch. It is stored in the checkpoint, and
-// a folder's job never changes silently: a different job needs --restart.
+// Job is what a harvest is asked to fetch: datasets, and one or more queries.
+// It is stored in the checkpoint, and a folder's job never changes silently: a
+// different job needs --restart.
 type Job struct {
-	Datasets         []string `json:"datasets"`
+	Datasets   []string `json:"datasets"`
+	WindowDays int      `json:"window_days"`
+	MaxCount   int      `json:"max_count"`
+	Queries    []Query  `json:"queries"`
+}
+
+// Query is one set of filters. Flags make a job of one query; a job file can
+// list several.
+type Query struct {
 	Countries        []string `json:"countries"`
 	From             string   `json:"from"`
 	To               string   `json:"to"`
-	WindowDays       int      `json:"window_days"`
 	Terms            []string `json:"terms,omitempty"`
 	SearchType       string   `json:"search_type,omitempty"`
 	AdvertiserIDs    []int64  `json:"advertiser_ids,omitempty"`
 	CreatorUsernames []string `json:"creator_usernames,omitempty"`
 	ReachMin         string   `json:"reach_min,omitempty"`
 	ReachMax         string   `json:"reach_max,omitempty"`
-	MaxCount         int      `json:"max_count"`
 }
 
 // UsageError is bad input: exit code 2, one line, nothing sent.
@@ -58,25 +62,29 @@ func (e *UsageError) Error() string { return e.Msg }
 // Usagef builds a UsageError.
 func Usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
 
-// Normalize validates the job and puts it in canonical form (sorted, deduplicated,
-// dates as YYYY-MM-DD), so that equal jobs hash equally. today is the current
-// UTC day: the API only serves days strictly before it.
-func (j *Job) Normalize(today time.Time) error {
+// Has reports whether the job harvests dataset d.
+func (j Job) Has(d string) bool { return slices.Contains(j.Datasets, d) }
+
+// Normalize validates the job and puts it in canonical form (sorted,
+// deduplicated, dates as YYYY-MM-DD), so that equal jobs hash equally however
+// they were written. today is the current UTC day: the API serves only days
+// strictly before it. warn receives one-line notices (countries a dataset
+// cannot take).
+func (j *Job) Normalize(today time.Time, warn func(string)) error {
+	if warn == nil {
+		warn = func(string) {}
+	}
 	if len(j.Datasets) == 0 {
 		j.Datasets = []string{DatasetAds}
 	}
 	var ds []string
 	for _, d := range j.Datasets {
-		d = strings.ToLower(strings.TrimSpace(d))
-		d = strings.ReplaceAll(d, "_", "-")
+		d = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(d)), "_", "-")
 		if d == "" {
 			continue
 		}
 		if !slices.Contains(KnownDatasets, d) {
 			return Usagef("unknown dataset %q: use a comma list of %s", d, strings.Join(KnownDatasets, ","))
-		}
-		if !slices.Contains(implemented, d) {
-			return Usagef("dataset %q is not supported by this version yet: use %s", d, strings.Join(implemented, ","))
 		}
 		if !slices.Contains(ds, d) {
 			ds = append(ds, d)
@@ -84,21 +92,84 @@ func (j *Job) Normalize(today time.Time) error {
 	}
 	slices.SortFunc(ds, func(a, b string) int { return slices.Index(KnownDatasets, a) - slices.Index(KnownDatasets, b) })
 	j.Datasets = ds
+	if j.Has(DatasetAdDetails) && !j.Has(DatasetAds) {
+		return Usagef("--datasets: ad-details fetches the ads that the ads dataset finds, so list ads too (ads,ad-details)")
+	}
+	if j.WindowDays == 0 {
+		j.WindowDays = DefaultWindowDays
+	}
+	if j.WindowDays < 1 || j.WindowDays > 366 {
+		return Usagef("--window: %d days is outside 1..366", j.WindowDays)
+	}
+	if j.MaxCount == 0 {
+		j.MaxCount = api.MaxCount
+	}
+	if j.MaxCount < 1 || j.MaxCount > api.MaxCount {
+		return Usagef("--max-count: %d is outside 1..%d, the page sizes the API serves", j.MaxCount, api.MaxCount)
+	}
+	if len(j.Queries) == 0 {
+		return Usagef("--from and --to are required (YYYY-MM-DD); re-run with no flags only to resume a folder that already holds a job")
+	}
+	for i := range j.Queries {
+		prefix := ""
+		if len(j.Queries) > 1 {
+			prefix = fmt.Sprintf("query %d: ", i+1)
+		}
+		if err := j.Queries[i].normalize(today); err != nil {
+			if ue, ok := err.(*UsageError); ok {
+				ue.Msg = prefix + ue.Msg
+			}
+			return err
+		}
+	}
+	// Queries that normalise to the same filters are one query.
+	var qs []Query
+	for _, q := range j.Queries {
+		if !slices.ContainsFunc(qs, func(o Query) bool { return equalJSON(o, q) }) {
+			qs = append(qs, q)
+		}
+	}
+	j.Queries = qs
 
-	cs, err := countries.Parse(strings.Join(j.Countries, ","))
+	if j.Has(DatasetAdvertisers) && len(j.Terms()) == 0 {
+		return Usagef("--datasets: advertisers searches advertiser names, so give at least one --term")
+	}
+	if j.Has(DatasetCommercialContent) {
+		var skipped []string
+		served := 0
+		for _, q := range j.Queries {
+			ok, no := countries.Split(q.Countries, countries.ScopeCommercial)
+			served += len(ok)
+			for _, c := range no {
+				if !slices.Contains(skipped, c) {
+					skipped = append(skipped, c)
+				}
+			}
+		}
+		if served == 0 {
+			return Usagef("--countries: commercial-content covers EEA creators only, and %s leaves it no country; add an EEA country", strings.Join(skipped, ","))
+		}
+		if len(skipped) > 0 {
+			warn(fmt.Sprintf("commercial-content skips %s (the API serves EEA creators only); the other datasets still use it", strings.Join(skipped, ",")))
+		}
+	}
+	return nil
+}
+
+func (q *Query) normalize(today time.Time) error {
+	cs, err := countries.Parse(strings.Join(q.Countries, ","))
 	if err != nil {
 		return &UsageError{Msg: "--countries: " + err.Error()}
 	}
-	j.Countries = cs
-
-	if j.From == "" || j.To == "" {
+	q.Countries = cs
+	if strings.TrimSpace(q.From) == "" || strings.TrimSpace(q.To) == "" {
 		return Usagef("--from and --to are required (YYYY-MM-DD); re-run with no flags only to resume a folder that already holds a job")
 	}
-	from, err := api.ParseDay(strings.TrimSpace(j.From))
+	from, err := api.ParseDay(strings.TrimSpace(q.From))
 	if err != nil {
 		return Usagef("--from: %v", err)
 	}
-	to, err := api.ParseDay(strings.TrimSpace(j.To))
+	to, err := api.ParseDay(strings.TrimSpace(q.To))
 	if err != nil {
 		return Usagef("--to: %v", err)
 	}
@@ -110,17 +181,10 @@ func (j *Job) Normalize(today time.Time) error {
 		return Usagef("--to: %s is not before today (%s UTC); the API serves only past days, so use --to %s or earlier",
 			to.Format("2006-01-02"), today.Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"))
 	}
-	j.From, j.To = from.Format("2006-01-02"), to.Format("2006-01-02")
-
-	if j.WindowDays == 0 {
-		j.WindowDays = DefaultWindowDays
-	}
-	if j.WindowDays < 1 || j.WindowDays > 366 {
-		return Usagef("--window: %d days is outside 1..366", j.WindowDays)
-	}
+	q.From, q.To = from.Format("2006-01-02"), to.Format("2006-01-02")
 
 	var terms []string
-	for _, t := range j.Terms {
+	for _, t := range q.Terms {
 		t = strings.TrimSpace(t)
 		if t == "" || slices.Contains(terms, t) {
 			continue
@@ -130,42 +194,42 @@ func (j *Job) Normalize(today time.Time) error {
 		}
 		terms = append(terms, t)
 	}
-	j.Terms = terms
-	j.SearchType = strings.ToLower(strings.TrimSpace(j.SearchType))
-	if err := api.ValidateSearchType(j.SearchType); err != nil {
+	slices.Sort(terms)
+	q.Terms = terms
+	q.SearchType = strings.ToLower(strings.TrimSpace(q.SearchType))
+	if err := api.ValidateSearchType(q.SearchType); err != nil {
 		return usageFromInvalid(err)
 	}
-	if j.SearchType == api.SearchExact {
-		j.SearchType = "" // the API default; stored empty so equal jobs hash equally
+	if q.SearchType == api.SearchExact {
+		q.SearchType = "" // the API default; stored empty so equal jobs hash equally
 	}
-	slices.Sort(j.AdvertiserIDs)
-	j.AdvertiserIDs = slices.Compact(j.AdvertiserIDs)
-	for _, id := range j.AdvertiserIDs {
+	slices.Sort(q.AdvertiserIDs)
+	q.AdvertiserIDs = slices.Compact(q.AdvertiserIDs)
+	for _, id := range q.AdvertiserIDs {
 		if id <= 0 {
 			return Usagef("--advertiser-id: %d is not a positive business id", id)
 		}
 	}
 	var users []string
-	for _, u := range j.CreatorUsernames {
+	for _, u := range q.CreatorUsernames {
 		u = strings.TrimPrefix(strings.TrimSpace(u), "@")
 		if u != "" && !slices.Contains(users, u) {
 			users = append(users, u)
 		}
 	}
 	slices.Sort(users)
-	j.CreatorUsernames = users
-
-	j.ReachMin, j.ReachMax = strings.ToUpper(strings.TrimSpace(j.ReachMin)), strings.ToUpper(strings.TrimSpace(j.ReachMax))
-	if err := (api.SizeRange{Min: j.ReachMin, Max: j.ReachMax}).Validate(); err != nil {
+	q.CreatorUsernames = users
+	q.ReachMin, q.ReachMax = strings.ToUpper(strings.TrimSpace(q.ReachMin)), strings.ToUpper(strings.TrimSpace(q.ReachMax))
+	if err := (api.SizeRange{Min: q.ReachMin, Max: q.ReachMax}).Validate(); err != nil {
 		return usageFromInvalid(err)
 	}
-	if j.MaxCount == 0 {
-		j.MaxCount = api.MaxCount
-	}
-	if j.MaxCount < 1 || j.MaxCount > api.MaxCount {
-		return Usagef("--max-count: %d is outside 1..%d, the page sizes the API serves", j.MaxCount, api.MaxCount)
-	}
 	return nil
+}
+
+func equalJSON(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
 }
 
 func usageFromInvalid(err error) error {
@@ -182,40 +246,63 @@ func (j Job) Hash() string {
 	return hex.EncodeToString(s[:8])
 }
 
+// Terms returns every search term of every query, in order of first use.
+func (j Job) Terms() []string {
+	var out []string
+	for _, q := range j.Queries {
+		for _, t := range q.Terms {
+			if !slices.Contains(out, t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// Countries returns every country of every query, sorted.
+func (j Job) Countries() []string {
+	var out []string
+	for _, q := range j.Queries {
+		for _, c := range q.Countries {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Span returns the earliest from and the latest to over all queries.
+func (j Job) Span() (from, to string) {
+	for _, q := range j.Queries {
+		if from == "" || q.From < from {
+			from = q.From
+		}
+		if q.To > to {
+			to = q.To
+		}
+	}
+	return from, to
+}
+
 // Window is an inclusive range of days.
 type Window struct{ From, To time.Time }
 
 // Label is the window's stable name in shard ids and file names.
 func (w Window) Label() string { return w.From.Format("20060102") + "-" + w.To.Format("20060102") }
 
-// Windows splits the job's range into windows of WindowDays, the last one short.
-func (j Job) Windows() []Window {
-	from, _ := api.ParseDay(j.From)
-	to, _ := api.ParseDay(j.To)
+// windows splits a query's range into windows of days, the last one short.
+func (q Query) windows(days int) []Window {
+	from, _ := api.ParseDay(q.From)
+	to, _ := api.ParseDay(q.To)
 	var out []Window
-	for d := from; !d.After(to); d = d.AddDate(0, 0, j.WindowDays) {
-		end := d.AddDate(0, 0, j.WindowDays-1)
+	for d := from; !d.After(to); d = d.AddDate(0, 0, days) {
+		end := d.AddDate(0, 0, days-1)
 		if end.After(to) {
 			end = to
 		}
 		out = append(out, Window{From: d, To: end})
 	}
 	return out
-}
-
-// termKey names a (term, search type, advertiser ids) combination in shard ids.
-// "all" is the unfiltered query; anything else is a short hash, because terms
-// can hold any Unicode and file names cannot.
-func termKey(term, searchType string, ids []int64) string {
-	if term == "" && len(ids) == 0 {
-		return "all"
-	}
-	var b strings.Builder
-	b.WriteString(term)
-	b.WriteString("\x00" + searchType)
-	for _, id := range ids {
-		b.WriteString("\x00" + strconv.FormatInt(id, 10))
-	}
-	s := sha256.Sum256([]byte(b.String()))
-	return "t" + hex.EncodeToString(s[:5])
 }

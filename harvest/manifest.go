@@ -108,5 +108,18 @@ func Count(job Job, shards []*Shard, states []checkpoint.Shard) map[string]Datas
 		}
 		out[sh.Dataset] = c
 	}
+	if job.Has(DatasetAdDetails) {
+		c := DatasetCounts{Shards: 1, Pending: 1}
+		if st, ok := byID[DetailsShardID]; ok {
+			c.Rows, c.Requests, c.MinRequests = st.Rows, int64(st.Requests), int64(st.Pages)
+			switch st.Status {
+			case checkpoint.StatusDone:
+				c.Done, c.Pending = 1, 0
+			case checkpoint.StatusFailed:
+				c.Failed, c.Pending = 1, 0
+			}
+		}
+		out[DatasetAdDetails] = c
+	}
 	return out
 }

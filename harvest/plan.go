@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"adharvest/checkpoint"
+	"adharvest/countries"
 	"adharvest/harvest/api"
 	"adharvest/sink"
 )
@@ -21,9 +22,11 @@ type dataset struct {
 	paged bool
 	// page reads a response's data: its item count and paging fields.
 	page func(data json.RawMessage) (items int, pg api.Page, err error)
-	// write decodes pages into rows and writes them to path (nothing when there
-	// are no rows), returning the rows written.
-	write func(path string, sh *Shard, pages []checkpoint.Page) (int64, error)
+	// write decodes pages into rows and writes them as one part (nothing when
+	// there are no rows), returning the rows written to the dataset's own table.
+	// part gives the file of this part for any table, so that child tables are
+	// written in the same flush under the same part number.
+	write func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (int64, error)
 }
 
 // Shard is one planned unit of work: a dataset, a partition (country), a date
@@ -36,55 +39,192 @@ type Shard struct {
 	Term       string
 	SearchType string
 	Window     Window
-	ds         *dataset
+	// AdvertiserIDs are the ids the request filtered on, for ad_reports rows.
+	AdvertiserIDs []int64
+	ds            *dataset
 	// request builds the request body for a page; searchID is "" for the first.
 	request func(searchID string) any
 	reqHash string
 }
 
 // Plan splits a normalized job into shards, in the order they run: dataset by
-// dataset, then window, country and term.
+// dataset, then query, window, country and term. Queries that overlap produce
+// the same shard once. ad-details is not planned here: it fans out over the ads
+// that the ads shards found (see Crawler.RunDetails).
 func Plan(job Job) []*Shard {
 	var out []*Shard
+	seen := map[string]bool{}
+	add := func(shs ...*Shard) {
+		for _, sh := range shs {
+			if !seen[sh.ID] {
+				seen[sh.ID] = true
+				out = append(out, sh)
+			}
+		}
+	}
 	for _, d := range job.Datasets {
-		switch d {
-		case DatasetAds:
-			out = append(out, planAds(job)...)
+		for _, q := range job.Queries {
+			switch d {
+			case DatasetAds:
+				add(planAds(job, q)...)
+			case DatasetAdReports:
+				add(planReports(job, q)...)
+			case DatasetCommercialContent:
+				add(planContent(job, q)...)
+			case DatasetAdvertisers:
+				add(planAdvertisers(job, q)...)
+			}
 		}
 	}
 	return out
 }
 
-func newShard(ds *dataset, partition string, w Window, term, searchType string, key string, req func(string) any) *Shard {
-	stem := w.Label() + "_" + key
-	sh := &Shard{
-		Dataset: ds.name, Partition: partition, Stem: stem, Term: term, SearchType: searchType,
-		Window: w, ds: ds, request: req,
-	}
-	sh.ID = shardID(ds.table, partition, stem)
+// newShard names a shard after its request: "all" for a request with no
+// filter beyond country and window, otherwise a short hash of the request, since
+// terms can hold any Unicode and file names cannot.
+func newShard(ds *dataset, partition string, w Window, label string, filtered bool, req func(string) any) *Shard {
 	b, _ := json.Marshal(req(""))
 	h := sha256.Sum256(append([]byte(ds.endpoint+"\x00"), b...))
-	sh.reqHash = hex.EncodeToString(h[:8])
+	key := "all"
+	if filtered {
+		key = "q" + hex.EncodeToString(h[:5])
+	}
+	stem := key
+	if label != "" {
+		stem = label + "_" + key
+	}
+	sh := &Shard{Dataset: ds.name, Partition: partition, Stem: stem, Window: w, ds: ds, request: req, reqHash: hex.EncodeToString(h[:8])}
+	sh.ID = shardID(ds.table, partition, stem)
 	return sh
 }
 
 func shardID(t sink.Table, partition, stem string) string {
 	if t.Partition == "" {
-		return t.Name + "/" + stem
+		return t.OwnerName() + "/" + stem
 	}
-	return t.Name + "/" + partition + "/" + stem
-}
-
-// partPath is where part n of a shard's rows lives.
-func (sh *Shard) partPath(out string, n int) string {
-	return filepath.Join(sh.ds.table.PartitionDir(out, sh.Partition), partName(sh.Stem, n, ".parquet"))
+	return t.OwnerName() + "/" + partition + "/" + stem
 }
 
 // rawPath is where part n of a shard's raw responses lives.
 func (sh *Shard) rawPath(out string, n int) string {
-	return filepath.Join(rawDir(out, sh.ds.table, sh.Partition), partName(sh.Stem, n, ".jsonl.zst"))
+	return rawPath(out, sh.ds.table, sh.Partition, sh.Stem, n)
 }
 
-func rawDir(out string, t sink.Table, partition string) string {
-	return t.PartitionDir(filepath.Join(out, "raw"), partition)
+func partPath(out string, t sink.Table, partition, stem string, n int) string {
+	return filepath.Join(t.PartitionDir(out, partition), partName(stem, n, ".parquet"))
+}
+
+func rawPath(out string, t sink.Table, partition, stem string, n int) string {
+	return filepath.Join(t.PartitionDir(filepath.Join(out, "raw"), partition), partName(stem, n, ".jsonl.zst"))
+}
+
+func (sh *Shard) provenance(p checkpoint.Page) sink.Provenance {
+	pr := sink.Provenance{SearchTerm: sh.Term, SearchType: sh.SearchType, FetchedAt: p.FetchedAt.UTC(), RunID: p.RunID, ShardID: sh.ID}
+	if !sh.Window.From.IsZero() {
+		pr.WindowStart, pr.WindowEnd = sink.Day(sh.Window.From), sink.Day(sh.Window.To)
+	}
+	return pr
+}
+
+// planAds makes one shard per country × window × term. Without terms there is
+// one unfiltered shard per country and window (restricted to the advertiser ids
+// when given). The API ignores advertiser ids when a term is present, so they
+// are sent only on term-less shards.
+func planAds(job Job, q Query) []*Shard {
+	type variant struct {
+		term string
+		ids  []int64
+	}
+	var vs []variant
+	for _, t := range q.Terms {
+		vs = append(vs, variant{term: t})
+	}
+	if len(q.Terms) == 0 || len(q.AdvertiserIDs) > 0 {
+		vs = append(vs, variant{ids: q.AdvertiserIDs})
+	}
+	var size *api.SizeRange
+	if q.ReachMin != "" || q.ReachMax != "" {
+		size = &api.SizeRange{Min: q.ReachMin, Max: q.ReachMax}
+	}
+	var out []*Shard
+	for _, w := range q.windows(job.WindowDays) {
+		for _, c := range q.Countries {
+			for _, v := range vs {
+				body := api.AdQuery{
+					Filters: api.AdFilters{
+						PublishedRange:        api.NewDateRange(w.From, w.To),
+						CountryCode:           c,
+						AdvertiserBusinessIDs: v.ids,
+						UniqueUsersSeen:       size,
+					},
+					SearchTerm: v.term,
+					MaxCount:   job.MaxCount,
+				}
+				if v.term != "" {
+					body.SearchType = q.SearchType
+				}
+				req := func(searchID string) any { b := body; b.SearchID = searchID; return b }
+				sh := newShard(adsDataset, c, w, w.Label(), v.term != "" || len(v.ids) > 0 || size != nil, req)
+				sh.Term, sh.SearchType = v.term, body.SearchType
+				out = append(out, sh)
+			}
+		}
+	}
+	return out
+}
+
+// planReports makes one ad/report request per country and window. When a query
+// covers every country the API serves, one request for ALL answers for all of
+// them at once.
+func planReports(job Job, q Query) []*Shard {
+	cs := q.Countries
+	if len(cs) == len(countries.All) {
+		cs = []string{"ALL"}
+	}
+	var out []*Shard
+	for _, w := range q.windows(job.WindowDays) {
+		for _, c := range cs {
+			body := api.AdReportRequest{Filters: api.AdReportFilters{
+				PublishedRange: api.NewDateRange(w.From, w.To), CountryCode: c, AdvertiserBusinessIDs: q.AdvertiserIDs,
+			}}
+			sh := newShard(reportsDataset, c, w, w.Label(), len(q.AdvertiserIDs) > 0, func(string) any { return body })
+			sh.AdvertiserIDs = q.AdvertiserIDs
+			out = append(out, sh)
+		}
+	}
+	return out
+}
+
+// planContent makes one paged commercial_content/query shard per EEA creator
+// country and window; GB (and anything else outside the EEA) is skipped, as
+// Job.Normalize warned.
+func planContent(job Job, q Query) []*Shard {
+	cs, _ := countries.Split(q.Countries, countries.ScopeCommercial)
+	var out []*Shard
+	for _, w := range q.windows(job.WindowDays) {
+		for _, c := range cs {
+			body := api.CommercialContentQuery{
+				Filters: api.CommercialContentFilters{
+					PublishedRange: api.NewDateRange(w.From, w.To), CreatorCountryCode: c, CreatorUsernames: q.CreatorUsernames,
+				},
+				MaxCount: job.MaxCount,
+			}
+			req := func(searchID string) any { b := body; b.SearchID = searchID; return b }
+			out = append(out, newShard(contentDataset, c, w, w.Label(), len(q.CreatorUsernames) > 0, req))
+		}
+	}
+	return out
+}
+
+// planAdvertisers makes one advertiser/query request per term. The endpoint
+// takes neither countries nor dates.
+func planAdvertisers(job Job, q Query) []*Shard {
+	var out []*Shard
+	for _, t := range q.Terms {
+		body := api.AdvertiserQuery{SearchTerm: t, MaxCount: job.MaxCount}
+		sh := newShard(advertisersDataset, "", Window{}, "", true, func(string) any { return body })
+		sh.Term = t
+		out = append(out, sh)
+	}
+	return out
 }

@@ -18,17 +18,39 @@ type Table struct {
 	Partition string
 	Key       []string
 	Schema    *parquet.Schema
+	// Owner names the table whose shards write this table's files; child
+	// tables are written in the same flush as their parent and share its part
+	// numbers. Empty means the table owns itself.
+	Owner string
 }
 
 // SchemaVersion is written into every file's metadata. Bump it when a column
 // changes meaning, so that old and new files can be told apart.
 const SchemaVersion = "1"
 
-// Ads is the ads table: ad/query results, partitioned by the country searched.
-var Ads = Table{Name: "ads", Partition: "country_code", Key: []string{"ad_id", "country_code"}, Schema: parquet.SchemaOf(AdRow{})}
+// The tables. Keys are what the DuckDB views deduplicate on.
+var (
+	Ads               = Table{Name: "ads", Partition: "country_code", Key: []string{"ad_id", "country_code"}, Schema: parquet.SchemaOf(AdRow{})}
+	AdDetails         = Table{Name: "ad_details", Key: []string{"ad_id"}, Schema: parquet.SchemaOf(AdDetailRow{})}
+	AdReach           = Table{Name: "ad_detail_reach_by_country", Key: []string{"ad_id", "country_code"}, Schema: parquet.SchemaOf(AdReachRow{}), Owner: "ad_details"}
+	AdTargetCountries = Table{Name: "ad_detail_target_countries", Key: []string{"ad_id", "country_code"}, Schema: parquet.SchemaOf(AdTargetCountryRow{}), Owner: "ad_details"}
+	AdTargetAges      = Table{Name: "ad_detail_target_ages", Key: []string{"ad_id", "value"}, Schema: parquet.SchemaOf(AdTargetFlagRow{}), Owner: "ad_details"}
+	AdTargetGenders   = Table{Name: "ad_detail_target_genders", Key: []string{"ad_id", "value"}, Schema: parquet.SchemaOf(AdTargetFlagRow{}), Owner: "ad_details"}
+	AdReports         = Table{Name: "ad_reports", Partition: "query_country", Key: []string{"query_country", "country_code", "date"}, Schema: parquet.SchemaOf(AdReportRow{})}
+	CommercialContent = Table{Name: "commercial_content", Partition: "country_code", Key: []string{"content_id", "country_code"}, Schema: parquet.SchemaOf(CommercialContentRow{})}
+	Advertisers       = Table{Name: "advertisers", Key: []string{"business_id", "search_term"}, Schema: parquet.SchemaOf(AdvertiserRow{})}
+)
 
 // Tables lists every table in the order the README documents them.
-var Tables = []Table{Ads}
+var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers}
+
+// OwnerName is the table whose shard ids name this table's files.
+func (t Table) OwnerName() string {
+	if t.Owner != "" {
+		return t.Owner
+	}
+	return t.Name
+}
 
 // Lookup returns the table with the given name.
 func Lookup(name string) (Table, bool) {

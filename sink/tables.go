@@ -52,3 +52,110 @@ type AdRow struct {
 	PaidForBy       *string  `parquet:"paid_for_by,optional"`
 	Provenance
 }
+
+// AdDetailRow is one ad's details from ad/detail (table ad_details). Lists and
+// maps that vary per ad (reach by country, targeted countries, ages, genders)
+// live in long child tables keyed by ad_id.
+type AdDetailRow struct {
+	AdID                  int64    `parquet:"ad_id"`
+	FirstShownDate        *int32   `parquet:"first_shown_date,date,optional"`
+	LastShownDate         *int32   `parquet:"last_shown_date,date,optional"`
+	Status                *string  `parquet:"status,optional"`
+	StatusStatement       *string  `parquet:"status_statement,optional"`
+	VideoURLs             []string `parquet:"video_urls,list"`
+	ImageURLs             []string `parquet:"image_urls,list"`
+	ReachText             *string  `parquet:"reach_text,optional"`
+	ReachLower            *int64   `parquet:"reach_lower,optional"`
+	ReachUpper            *int64   `parquet:"reach_upper,optional"`
+	BusinessID            *int64   `parquet:"business_id,optional"`
+	BusinessName          *string  `parquet:"business_name,optional"`
+	AdvertiserCountryCode *string  `parquet:"advertiser_country_code,optional"`
+	PaidForBy             *string  `parquet:"paid_for_by,optional"`
+	FollowerCount         *int64   `parquet:"follower_count,optional"`
+	ProfileURL            *string  `parquet:"profile_url,optional"`
+	AvatarURL             *string  `parquet:"avatar_url,optional"`
+	HasTargeting          bool     `parquet:"has_targeting"`
+	UsersTargetedText     *string  `parquet:"users_targeted_text,optional"`
+	UsersTargetedLower    *int64   `parquet:"users_targeted_lower,optional"`
+	UsersTargetedUpper    *int64   `parquet:"users_targeted_upper,optional"`
+	AudienceTargeting     *string  `parquet:"audience_targeting,optional"`
+	VideoInteractions     *string  `parquet:"video_interactions,optional"`
+	CreatorInteractions   *string  `parquet:"creator_interactions,optional"`
+	Interest              *string  `parquet:"interest,optional"`
+	Rejected              bool     `parquet:"rejected"`
+	RejectionReasons      []string `parquet:"rejection_reasons,list"`
+	// RejectionCountries is affected_countries as sent (names or codes);
+	// RejectionCountryCodes is the same list as ISO codes where recognised.
+	RejectionCountries    []string `parquet:"rejection_countries,list"`
+	RejectionCountryCodes []string `parquet:"rejection_country_codes,list"`
+	RejectionSource       *string  `parquet:"rejection_reporting_source,optional"`
+	RejectionAutomated    *string  `parquet:"rejection_automated_notice,optional"`
+	Provenance
+}
+
+// AdReachRow is one country of an ad's reach (table ad_detail_reach_by_country).
+type AdReachRow struct {
+	AdID        int64  `parquet:"ad_id"`
+	CountryCode string `parquet:"country_code"`
+	ReachText   string `parquet:"reach_text"`
+	ReachLower  *int64 `parquet:"reach_lower,optional"`
+	ReachUpper  *int64 `parquet:"reach_upper,optional"`
+	Provenance
+}
+
+// AdTargetCountryRow is one targeted country (table ad_detail_target_countries).
+type AdTargetCountryRow struct {
+	AdID        int64  `parquet:"ad_id"`
+	CountryCode string `parquet:"country_code"`
+	Provenance
+}
+
+// AdTargetFlagRow is one age bucket or gender and whether it was targeted
+// (tables ad_detail_target_ages and ad_detail_target_genders).
+type AdTargetFlagRow struct {
+	AdID     int64  `parquet:"ad_id"`
+	Value    string `parquet:"value"`
+	Targeted bool   `parquet:"targeted"`
+	Provenance
+}
+
+// AdReportRow is one day's ad count in one country (table ad_reports),
+// partitioned by the country the report was asked for (query_country, which is
+// ALL when every country was asked at once).
+type AdReportRow struct {
+	CountryCode   string  `parquet:"country_code"`
+	Date          int32   `parquet:"date,date"`
+	Count         int64   `parquet:"count"`
+	AdvertiserIDs []int64 `parquet:"advertiser_ids,list"`
+	Provenance
+}
+
+// ContentVideo is one video of a commercial content post.
+type ContentVideo struct {
+	ID            *int64  `parquet:"id,optional"`
+	Status        *string `parquet:"status,optional"`
+	URL           *string `parquet:"url,optional"`
+	CoverImageURL *string `parquet:"cover_image_url,optional"`
+}
+
+// CommercialContentRow is one paid-partnership post found in one creator
+// country (table commercial_content, partitioned by country_code).
+type CommercialContentRow struct {
+	ContentID       string         `parquet:"content_id"`
+	CreateDate      *int32         `parquet:"create_date,date,optional"`
+	CreateTimestamp *time.Time     `parquet:"create_timestamp,timestamp(millisecond),optional"`
+	Label           *string        `parquet:"label,optional"`
+	BrandNames      []string       `parquet:"brand_names,list"`
+	CreatorUsername *string        `parquet:"creator_username,optional"`
+	Videos          []ContentVideo `parquet:"videos,list"`
+	VideoURLs       []string       `parquet:"video_urls,list"`
+	Provenance
+}
+
+// AdvertiserRow is one advertiser found by one search term (table advertisers).
+type AdvertiserRow struct {
+	BusinessID   int64   `parquet:"business_id"`
+	BusinessName *string `parquet:"business_name,optional"`
+	CountryCode  *string `parquet:"country_code,optional"`
+	Provenance
+}

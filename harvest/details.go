@@ -1,0 +1,347 @@
+package harvest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"adharvest/checkpoint"
+	"adharvest/countries"
+	"adharvest/harvest/api"
+	"adharvest/queries"
+	"adharvest/sink"
+)
+
+// DetailsShardID is the one shard of the ad/detail fan-out. Its "pages" are
+// single-ad responses; its parts hold many ads each.
+const DetailsShardID = "ad_details/details"
+
+// DetailFlush is how many ad/detail responses go into one part file.
+const DetailFlush = 100
+
+var detailsDataset = &dataset{
+	name:     DatasetAdDetails,
+	table:    sink.AdDetails,
+	endpoint: api.EndpointAdDetail,
+	fields:   api.AdDetailFields,
+	page: func(data json.RawMessage) (int, api.Page, error) {
+		var d api.AdDetailData
+		if err := json.Unmarshal(data, &d); err != nil {
+			return 0, api.Page{}, err
+		}
+		return 1, api.Page{}, nil
+	},
+	write: writeDetails,
+}
+
+func detailsShard() *Shard {
+	return &Shard{ID: DetailsShardID, Dataset: DatasetAdDetails, Stem: "details", ds: detailsDataset, reqHash: "ad/detail"}
+}
+
+// DetailIDs lists the distinct ad ids the ads dataset found in out, newest
+// first (by last then first shown date), so that a capped run spends its
+// budget on the ads researchers usually want first.
+func DetailIDs(ctx context.Context, out string) ([]int64, error) {
+	eng, err := queries.Open(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	rows, err := eng.DB().QueryContext(ctx, `SELECT ad_id FROM ads_all GROUP BY ad_id
+		ORDER BY max(last_shown_date) DESC NULLS LAST, max(first_shown_date) DESC NULLS LAST, ad_id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("list ads for details: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// DetailsOwed counts the ads in out whose details are neither fetched nor
+// failed for good.
+func DetailsOwed(ctx context.Context, out string, store *checkpoint.Store) (owed, failed int, err error) {
+	ids, err := DetailIDs(ctx, out)
+	if err != nil {
+		return 0, 0, err
+	}
+	done, err := store.Done()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, id := range ids {
+		if _, ok := done[id]; !ok {
+			owed++
+		}
+	}
+	for _, v := range done {
+		if v != "ok" {
+			failed++
+		}
+	}
+	return owed, failed, nil
+}
+
+// RunDetails fetches ad/detail once for every distinct ad id the ads dataset
+// found that has no detail yet, newest first, across the crawler's workers.
+// Each response is committed with its id marked done in one transaction, so no
+// detail is fetched twice once it is durable, and every DetailFlush responses
+// become one part of ad_details and its child tables.
+func (c *Crawler) RunDetails(ctx context.Context) error {
+	c.defaults()
+	sh := detailsShard()
+	st, ok, err := c.Store.Shard(sh.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		st = checkpoint.Shard{ID: sh.ID, Dataset: sh.Dataset, RequestHash: sh.reqHash}
+	}
+	// Responses a crash left pending are already marked done: write them out first.
+	if err := c.flush(sh, &st, false, nil); err != nil {
+		return err
+	}
+	ids, err := DetailIDs(ctx, c.Out)
+	if err != nil {
+		return err
+	}
+	done, err := c.Store.Done()
+	if err != nil {
+		return err
+	}
+	var todo []int64
+	for _, id := range ids {
+		if _, ok := done[id]; !ok {
+			todo = append(todo, id)
+		}
+	}
+	st.Status = checkpoint.StatusRunning
+	if err := c.Store.SaveShard(st); err != nil {
+		return err
+	}
+
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var (
+		mu      sync.Mutex // guards st, seq, pending and flushes
+		seq     int
+		pending int
+		stopErr error
+		failed  []string
+	)
+	if p, err := c.Store.Pending(sh.ID); err == nil && len(p) > 0 {
+		seq = p[len(p)-1].Seq + 1
+	}
+	work := make(chan int64)
+	var wg sync.WaitGroup
+	for i := 0; i < c.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				err := c.fetchDetail(runCtx, sh, id, &mu, &st, &seq, &pending)
+				if err == nil {
+					continue
+				}
+				mu.Lock()
+				if se := asStop(err, runCtx); se != nil {
+					if stopErr == nil {
+						stopErr = se
+					}
+					stop(se)
+				} else if errors.Is(err, ErrInvalidParams) {
+					// The API refuses this id (removed, or never detailable): record
+					// why and do not spend quota on it again.
+					if merr := c.Store.MarkFailed(id, err.Error()); merr != nil && stopErr == nil {
+						stopErr = merr
+						stop(merr)
+					}
+					st.Err, st.LogID = err.Error(), LogIDOf(err)
+				} else {
+					failed = append(failed, fmt.Sprint(id))
+					st.Err, st.LogID = err.Error(), LogIDOf(err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, id := range todo {
+		select {
+		case work <- id:
+		case <-runCtx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+
+	complete := stopErr == nil && ctx.Err() == nil && len(failed) == 0
+	if err := c.flush(sh, &st, complete, nil); err != nil {
+		return err
+	}
+	if c.Events.ShardDone != nil {
+		c.Events.ShardDone(sh, st, stopErr)
+	}
+	switch {
+	case stopErr != nil:
+		return stopErr
+	case ctx.Err() != nil:
+		return &StopError{Reason: "interrupted", Err: ctx.Err()}
+	case len(failed) > 0:
+		return &FailedError{Failed: []string{fmt.Sprintf("ad/detail for %d ads (first %s)", len(failed), failed[0])}, First: errors.New(st.Err)}
+	}
+	return nil
+}
+
+// fetchDetail fetches one ad's details and commits the response.
+func (c *Crawler) fetchDetail(ctx context.Context, sh *Shard, id int64, mu *sync.Mutex, st *checkpoint.Shard, seq, pending *int) error {
+	body := api.AdDetailRequest{AdID: id}
+	resp, err := c.Client.Call(ctx, api.EndpointAdDetail, api.AdDetailFields, body)
+	if err != nil {
+		return fmt.Errorf("ad/detail %d: %w", id, err)
+	}
+	c.requests.Add(int64(resp.Attempts))
+	if _, _, err := sh.ds.page(resp.Data); err != nil {
+		return fmt.Errorf("ad/detail %d: decode (log_id %s): %w", id, resp.LogID, err)
+	}
+	reqJSON, _ := json.Marshal(body)
+	mu.Lock()
+	defer mu.Unlock()
+	st.Pages++
+	st.Requests += resp.Attempts
+	page := checkpoint.Page{Seq: *seq, FetchedAt: c.Now().UTC(), RunID: c.RunID, Endpoint: api.EndpointAdDetail, Request: reqJSON, LogID: resp.LogID, Body: resp.Body}
+	if err := c.Store.CommitPage(*st, page, id); err != nil {
+		return fmt.Errorf("ad/detail %d: checkpoint: %w", id, err)
+	}
+	*seq++
+	*pending++
+	if c.Events.Page != nil {
+		c.Events.Page(sh, 1)
+	}
+	if *pending >= DetailFlush {
+		*pending = 0
+		return c.flush(sh, st, false, nil)
+	}
+	return nil
+}
+
+// writeDetails turns ad/detail responses into ad_details rows and the long
+// child tables, all in one part.
+func writeDetails(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (int64, error) {
+	var (
+		details []sink.AdDetailRow
+		reach   []sink.AdReachRow
+		targets []sink.AdTargetCountryRow
+		ages    []sink.AdTargetFlagRow
+		genders []sink.AdTargetFlagRow
+	)
+	seen := map[int64]bool{}
+	err := decodePages(pages, func(p checkpoint.Page, d api.AdDetailData) {
+		var req api.AdDetailRequest
+		_ = json.Unmarshal(p.Request, &req)
+		id := req.AdID // the id asked for is the key, even if the response omits ad.id
+		if id == 0 && d.Ad.ID.Valid {
+			id = d.Ad.ID.V
+		}
+		if id == 0 || seen[id] {
+			return
+		}
+		seen[id] = true
+		prov := sh.provenance(p)
+		a, adv := d.Ad, d.Advertiser
+		r := api.ParseBounds(string(a.Reach.UniqueUsersSeen))
+		row := sink.AdDetailRow{
+			AdID:                  id,
+			FirstShownDate:        sink.DayPtr(a.FirstShownDate.Ptr()),
+			LastShownDate:         sink.DayPtr(a.LastShownDate.Ptr()),
+			Status:                a.Status.Ptr(),
+			StatusStatement:       a.StatusStatement.Ptr(),
+			VideoURLs:             a.VideoURLs(),
+			ImageURLs:             nonNil(a.ImageURLs),
+			ReachText:             a.Reach.UniqueUsersSeen.Ptr(),
+			ReachLower:            r.Lower,
+			ReachUpper:            r.Upper,
+			BusinessID:            adv.BusinessID.Ptr(),
+			BusinessName:          adv.BusinessName.Ptr(),
+			AdvertiserCountryCode: adv.CountryCode.Ptr(),
+			PaidForBy:             adv.PaidForBy.Ptr(),
+			RejectionReasons:      []string{},
+			RejectionCountries:    []string{},
+			RejectionCountryCodes: []string{},
+			Provenance:            prov,
+		}
+		if acc := adv.TikTokAccount; acc != nil {
+			row.FollowerCount, row.ProfileURL, row.AvatarURL = acc.FollowerCount.Ptr(), acc.ProfileURL.Ptr(), acc.AvatarURL.Ptr()
+		}
+		if rej := a.RejectionInfo; rej != nil {
+			row.Rejected = true
+			row.RejectionReasons = nonNil(rej.Reasons)
+			row.RejectionCountries = nonNil(rej.AffectedCountries)
+			for _, c := range rej.AffectedCountries {
+				if code, ok := countries.Code(c); ok {
+					row.RejectionCountryCodes = append(row.RejectionCountryCodes, code)
+				}
+			}
+			row.RejectionSource, row.RejectionAutomated = rej.ReportingSource.Ptr(), rej.AutomatedNotice.Ptr()
+		}
+		if t := d.AdGroup.Targeting; t != nil {
+			row.HasTargeting = true
+			b := api.ParseBounds(string(t.NumberOfUsersTargeted))
+			row.UsersTargetedText, row.UsersTargetedLower, row.UsersTargetedUpper = t.NumberOfUsersTargeted.Ptr(), b.Lower, b.Upper
+			row.AudienceTargeting, row.VideoInteractions = t.AudienceTargeting.Ptr(), t.VideoInteractions.Ptr()
+			row.CreatorInteractions, row.Interest = t.CreatorInteractions.Ptr(), t.Interest.Ptr()
+			seenC := map[string]bool{}
+			for _, c := range t.Country {
+				if c != "" && !seenC[c] {
+					seenC[c] = true
+					targets = append(targets, sink.AdTargetCountryRow{AdID: id, CountryCode: c, Provenance: prov})
+				}
+			}
+			for _, f := range t.Ages() {
+				ages = append(ages, sink.AdTargetFlagRow{AdID: id, Value: f.Key, Targeted: f.Enabled, Provenance: prov})
+			}
+			for _, f := range t.Genders() {
+				genders = append(genders, sink.AdTargetFlagRow{AdID: id, Value: f.Key, Targeted: f.Enabled, Provenance: prov})
+			}
+		}
+		cs := make([]string, 0, len(a.Reach.UniqueUsersSeenByCountry))
+		for c := range a.Reach.UniqueUsersSeenByCountry {
+			cs = append(cs, c)
+		}
+		sort.Strings(cs)
+		for _, c := range cs {
+			text := a.Reach.UniqueUsersSeenByCountry[c]
+			b := api.ParseBounds(text)
+			reach = append(reach, sink.AdReachRow{AdID: id, CountryCode: c, ReachText: text, ReachLower: b.Lower, ReachUpper: b.Upper, Provenance: prov})
+		}
+		details = append(details, row)
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Children first, parent last: the parent's row count is what the state
+	// records, and every file of the part is replaced together on a re-flush.
+	if _, err := writeIfAny(part(sink.AdReach), reach); err != nil {
+		return 0, err
+	}
+	if _, err := writeIfAny(part(sink.AdTargetCountries), targets); err != nil {
+		return 0, err
+	}
+	if _, err := writeIfAny(part(sink.AdTargetAges), ages); err != nil {
+		return 0, err
+	}
+	if _, err := writeIfAny(part(sink.AdTargetGenders), genders); err != nil {
+		return 0, err
+	}
+	return writeIfAny(part(sink.AdDetails), details)
+}
