@@ -60,7 +60,7 @@ func fakeAPICommand() *cli.Command {
 	return &cli.Command{
 		Name:  "fake-api",
 		Usage: "serve the bundled fake Commercial Content API on a loopback address (for trying flags offline)",
-		UsageText: `adharvest fake-api [--listen 127.0.0.1:8089] [--quirks]
+		UsageText: `adharvest fake-api [--listen 127.0.0.1:8089] [--quirks] [--holes 0.05]
 
 Example:
    adharvest fake-api --listen 127.0.0.1:8089 &
@@ -69,13 +69,17 @@ Example:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Usage: "loopback `ADDR` to listen on", Value: "127.0.0.1:8089"},
 			&cli.BoolFlag{Name: "quirks", Usage: "vary encodings as the documentation contradicts itself", Value: true},
+			&cli.Float64Flag{Name: "holes", Usage: "fraction of removed items that make pages short or empty while has_more stays true (0 to 1)"},
 		},
 		Action: func(c *cli.Context) error {
 			host, _, err := net.SplitHostPort(c.String("listen"))
 			if err != nil || (host != "localhost" && !net.ParseIP(host).IsLoopback()) {
 				return harvest.Usagef("--listen %q must be a loopback address such as 127.0.0.1:8089", c.String("listen"))
 			}
-			srv := apitest.New(apitest.Options{Quirks: c.Bool("quirks"), HolesRate: 0.03})
+			if h := c.Float64("holes"); h < 0 || h > 1 {
+				return harvest.Usagef("--holes %g is outside 0..1", h)
+			}
+			srv := apitest.New(apitest.Options{Quirks: c.Bool("quirks"), HolesRate: c.Float64("holes")})
 			hs := &http.Server{Addr: c.String("listen"), Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 			ln, err := net.Listen("tcp", hs.Addr)
 			if err != nil {
