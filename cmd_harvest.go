@@ -11,12 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"adharvest/checkpoint"
 	"adharvest/harvest"
-	"adharvest/harvest/api"
 	"adharvest/sink"
 
 	"github.com/urfave/cli/v2"
@@ -301,7 +299,7 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 
 	var store *checkpoint.Store
 	runID := newRunID(now)
-	quota := &quotaCounter{budget: o.DailyQuota, detailBudget: o.DetailBudget, now: o.Now}
+	quota := &quotaCounter{budget: o.DailyQuota, now: o.Now}
 	client, err := harvest.NewClient(harvest.Config{
 		APIURL: o.APIURL, ClientKey: o.ClientKey, ClientSecret: o.ClientSecret, RPS: o.RPS,
 		Retry: o.Retry, OnRequest: quota.take,
@@ -361,7 +359,7 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 	prog := newProgress(o, job, shards, store)
 	crawler := &harvest.Crawler{
 		Client: client, Store: store, Out: o.Out, RunID: runID,
-		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait,
+		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait, DetailBudget: o.DetailBudget,
 		Events: prog.events(), Logf: prog.logf,
 	}
 	client.SetLogf(prog.logf)
@@ -462,21 +460,14 @@ func redactURL(u string) string {
 // quotaCounter records every data request in the checkpoint before it is sent,
 // per UTC day, and enforces the user's --daily-quota budget exactly.
 type quotaCounter struct {
-	store        *checkpoint.Store
-	budget       int
-	detailBudget int
-	details      atomic.Int64
-	now          func() time.Time
+	store  *checkpoint.Store
+	budget int
+	now    func() time.Time
 }
 
 func (q *quotaCounter) take(endpoint string) error {
 	if q.store == nil {
 		return nil
-	}
-	if endpoint == api.EndpointAdDetail && q.detailBudget > 0 {
-		if n := q.details.Add(1); n > int64(q.detailBudget) {
-			return fmt.Errorf("%w: %d calls", harvest.ErrDetailBudget, q.detailBudget)
-		}
 	}
 	day := q.now().UTC().Format("2006-01-02")
 	used, ok, err := q.store.TakeUsage(day, q.budget)

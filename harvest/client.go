@@ -222,14 +222,16 @@ func (c *Client) Call(ctx context.Context, endpoint string, fields []string, bod
 			ra.wait = ae.RetryAfter
 			if ae.Code == "access_token_invalid" || (ae.HTTPStatus == 401 && ae.Code == "") {
 				if !renewed {
-					// A token can die early (revoked, clock skew): renew once and retry now.
+					// A token can die early (revoked, clock skew): renew and retry now.
 					renewed = true
 					ra.now = true
 					return err
 				}
+				// The token fetched for this very attempt was refused too.
 				return backoff.Permanent(fmt.Errorf("%w: token renewed and still refused: %w", ErrAuth, err))
 			}
 		}
+		renewed = false // only consecutive refusals mean the credentials are bad
 		if ctx.Err() != nil {
 			return backoff.Permanent(ctx.Err())
 		}

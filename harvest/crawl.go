@@ -14,9 +14,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"adharvest/checkpoint"
+	"adharvest/internal/failpoint"
 	"adharvest/sink"
 
 	"github.com/klauspost/compress/zstd"
@@ -48,6 +50,8 @@ type Crawler struct {
 	SearchIDWait    time.Duration
 	// MaxRestarts bounds shard restarts before the shard fails.
 	MaxRestarts int
+	// DetailBudget caps the ads whose details one run fetches (0: no cap).
+	DetailBudget int
 	// Events receives progress; nil fields are skipped.
 	Events Events
 	Logf   func(format string, args ...any)
@@ -214,8 +218,8 @@ func asStop(err error, ctx context.Context) *StopError {
 		return se
 	case errors.Is(err, ErrBudget):
 		return &StopError{Reason: "the --daily-quota budget is spent", ResetAt: NextUTCMidnight(time.Now()), Err: err}
-	case errors.Is(err, ErrDetailBudget):
-		return &StopError{Reason: "this run's --detail-budget of ad/detail calls is spent; the details still owed are fetched by the next run", Err: err}
+	case errors.Is(err, syscall.ENOSPC):
+		return &StopError{Reason: "the disk is full (" + err.Error() + "); free some space and run the same command again", Err: err}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return &StopError{Reason: "interrupted", Err: err}
 	}
@@ -335,9 +339,11 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 			c.Logf("%s: %s", sh.ID, st.Reason)
 		}
 		page := checkpoint.Page{Seq: seq, FetchedAt: c.Now().UTC(), RunID: c.RunID, Endpoint: sh.ds.endpoint, Request: reqJSON, LogID: resp.LogID, Body: resp.Body}
+		_ = failpoint.Hit(failpoint.PageFetched)
 		if err := c.Store.CommitPage(*st, page); err != nil {
 			return fmt.Errorf("%s page %d: checkpoint: %w", sh.ID, st.Pages, err)
 		}
+		_ = failpoint.Hit(failpoint.PageCommit)
 		seq++
 		if c.Events.Page != nil {
 			c.Events.Page(sh, items)
@@ -379,6 +385,9 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 		}
 	case crawlErr != nil:
 		st.Status = checkpoint.StatusPending
+	}
+	if err := failpoint.Hit(failpoint.FlushCommit); err != nil {
+		return err
 	}
 	if err := c.Store.CommitFlush(*st); err != nil {
 		return fmt.Errorf("%s: checkpoint after part %d: %w", sh.ID, st.Parts-1, err)

@@ -11,6 +11,7 @@ import (
 	"adharvest/checkpoint"
 	"adharvest/countries"
 	"adharvest/harvest/api"
+	"adharvest/internal/failpoint"
 	"adharvest/queries"
 	"adharvest/sink"
 )
@@ -174,8 +175,15 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 			}
 		}()
 	}
+	budgetSpent := false
 feed:
-	for _, id := range todo {
+	for i, id := range todo {
+		// The budget is taken here, newest first, before an id reaches a worker,
+		// so calls already in flight always finish and are kept.
+		if c.DetailBudget > 0 && i >= c.DetailBudget {
+			budgetSpent = true
+			break
+		}
 		select {
 		case work <- id:
 		case <-runCtx.Done():
@@ -185,6 +193,9 @@ feed:
 	close(work)
 	wg.Wait()
 
+	if budgetSpent && stopErr == nil {
+		stopErr = &StopError{Reason: fmt.Sprintf("this run's --detail-budget of %d ad/detail calls is spent; %d details are still owed and the next run fetches them", c.DetailBudget, len(todo)-c.DetailBudget), Err: ErrDetailBudget}
+	}
 	complete := stopErr == nil && ctx.Err() == nil && len(failed) == 0
 	if err := c.flush(sh, &st, complete, nil); err != nil {
 		return err
@@ -223,6 +234,7 @@ func (c *Crawler) fetchDetail(ctx context.Context, sh *Shard, id int64, mu *sync
 	if err := c.Store.CommitPage(*st, page, id); err != nil {
 		return fmt.Errorf("ad/detail %d: checkpoint: %w", id, err)
 	}
+	_ = failpoint.Hit(failpoint.DetailCommit)
 	*seq++
 	*pending++
 	if c.Events.Page != nil {

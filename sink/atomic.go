@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"adharvest/internal/failpoint"
 )
 
 // TempPrefix starts every temporary file name. Files with it are never data;
@@ -24,6 +26,9 @@ const TempPrefix = ".tmp-"
 // crash idempotent.
 func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
+	if err := failpoint.Hit(failpoint.WriteFile); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
@@ -41,6 +46,9 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	if err = write(f); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	if err = failpoint.Hit(failpoint.PartWritten); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", path, err)
 	}
@@ -53,6 +61,7 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("rename into %s: %w", path, err)
 	}
+	_ = failpoint.Hit(failpoint.PartRenamed)
 	return SyncDir(dir)
 }
 

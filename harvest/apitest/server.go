@@ -181,6 +181,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	tokens   map[string]time.Time
+	issued   []string // every token ever issued, for leak tests
 	requests []Request
 	stats    Stats
 	quotaDay string
@@ -281,6 +282,7 @@ func (s *Server) IssueToken() string {
 	tok := "clt." + fmt.Sprintf("%x", b)
 	s.mu.Lock()
 	s.tokens[tok] = time.Now().Add(s.opts.TokenTTL)
+	s.issued = append(s.issued, tok)
 	s.mu.Unlock()
 	return tok
 }
