@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"adharvest/checkpoint"
@@ -350,12 +351,11 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 	}
 	man.Tool, man.Version, man.Job, man.JobHash = "adharvest", version, job, job.Hash()
 	man.APIURL = redactURL(o.APIURL)
+	live := &liveManifest{out: o.Out, job: job, shards: shards, store: store, man: man, now: o.Now}
 	run := harvest.RunRecord{RunID: runID, Started: now.UTC(), Status: "running"}
-	man.Runs = append(man.Runs, run)
-	if err := harvest.WriteManifest(o.Out, man); err != nil {
+	if err := live.write(run, true); err != nil {
 		return err
 	}
-
 	prog := newProgress(o, job, shards, store)
 	crawler := &harvest.Crawler{
 		Client: client, Store: store, Out: o.Out, RunID: runID,
@@ -363,6 +363,11 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 		Events: prog.events(), Logf: prog.logf,
 	}
 	client.SetLogf(prog.logf)
+	stopLive := live.every(10*time.Second, func() harvest.RunRecord {
+		r := run
+		r.Requests = crawler.Requests()
+		return r
+	})
 	crawlErr := crawler.Run(ctx, shards)
 	var fe *harvest.FailedError
 	if job.Has(harvest.DatasetAdDetails) && (crawlErr == nil || errors.As(crawlErr, &fe)) {
@@ -372,11 +377,9 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 	}
 	prog.finish()
 
-	states, serr := store.Shards()
-	if serr == nil {
-		man.Datasets = harvest.Count(job, shards, states)
-	}
-	run.Ended, run.Requests = time.Now().UTC(), crawler.Requests()
+	stopLive()
+	run.Ended = time.Now().UTC()
+	run.Requests = crawler.Requests()
 	var se *harvest.StopError
 	switch {
 	case crawlErr == nil:
@@ -386,11 +389,11 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 	default:
 		run.Status, run.Message = "failed", crawlErr.Error()
 	}
-	man.Runs[len(man.Runs)-1] = run
-	man.Complete = crawlErr == nil
-	if err := harvest.WriteManifest(o.Out, man); err != nil && crawlErr == nil {
+	live.man.Complete = crawlErr == nil
+	if err := live.write(run, false); err != nil && crawlErr == nil {
 		crawlErr = err
 	}
+	man = live.man
 	printSummary(o.Stderr, o.Out, man, run)
 	return crawlErr
 }
@@ -455,6 +458,60 @@ func redactURL(u string) string {
 		return p.String()
 	}
 	return ""
+}
+
+// liveManifest rewrites manifest.json at the start and end of a run and every
+// few seconds in between, so that status can report on a folder whose
+// checkpoint a running harvest holds.
+type liveManifest struct {
+	mu     sync.Mutex
+	out    string
+	job    harvest.Job
+	shards []*harvest.Shard
+	store  *checkpoint.Store
+	man    harvest.Manifest
+	now    func() time.Time
+}
+
+// write records run (appending it when first) with fresh counts.
+func (l *liveManifest) write(run harvest.RunRecord, first bool) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if first {
+		l.man.Runs = append(l.man.Runs, run)
+	} else {
+		l.man.Runs[len(l.man.Runs)-1] = run
+	}
+	if states, err := l.store.Shards(); err == nil {
+		l.man.Datasets = harvest.Count(l.job, l.shards, states)
+		l.man.LastError = harvest.LastError(states)
+	}
+	day := l.now().UTC().Format("2006-01-02")
+	if n, err := l.store.Usage(day); err == nil {
+		l.man.Usage = &harvest.Usage{Day: day, Requests: n}
+	}
+	return harvest.WriteManifest(l.out, l.man)
+}
+
+// every rewrites the manifest periodically until the returned stop is called.
+func (l *liveManifest) every(d time.Duration, run func() harvest.RunRecord) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = l.write(run(), false)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 // quotaCounter records every data request in the checkpoint before it is sent,

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,7 +42,7 @@ func runStatus(w io.Writer, out string, budget int, now time.Time) error {
 	store, err := checkpoint.OpenReadOnly(out)
 	if err != nil {
 		if errors.Is(err, checkpoint.ErrBusy) {
-			return harvest.Usagef("%s is being harvested right now; status can read it once that run stops", out)
+			return statusFromManifest(w, out, budget)
 		}
 		return &harvest.UsageError{Msg: err.Error()}
 	}
@@ -72,30 +72,15 @@ func runStatus(w io.Writer, out string, budget int, now time.Time) error {
 	} else {
 		fmt.Fprintf(w, "requests  %d today (%s UTC)\n", used, day)
 	}
-	fmt.Fprintf(w, "\n%-19s %7s %7s %7s %7s %10s %9s\n", "dataset", "shards", "done", "pending", "failed", "rows", "requests")
-	for _, d := range job.Datasets {
-		c := counts[d]
-		fmt.Fprintf(w, "%-19s %7d %7d %7d %7d %10d %9d\n", d, c.Shards, c.Done, c.Pending, c.Failed, c.Rows, c.Requests)
-	}
+	printCounts(w, job, counts)
 	if job.Has(harvest.DatasetAdDetails) {
 		owed, failed, err := harvest.DetailsOwed(context.Background(), out, store)
 		if err == nil {
 			fmt.Fprintf(w, "\nad-details: %d ads still owed a detail, %d refused by the API\n", owed, failed)
 		}
 	}
-	var lastErr *checkpoint.Shard
-	sort.Slice(states, func(i, j int) bool { return states[i].UpdatedAt.Before(states[j].UpdatedAt) })
-	for i := range states {
-		if states[i].Err != "" {
-			lastErr = &states[i]
-		}
-	}
-	if lastErr != nil {
-		fmt.Fprintf(w, "\nlast error (%s, shard %s", lastErr.UpdatedAt.Format(time.RFC3339), lastErr.ID)
-		if lastErr.LogID != "" {
-			fmt.Fprintf(w, ", log_id %s", lastErr.LogID)
-		}
-		fmt.Fprintf(w, "):\n  %s\n", lastErr.Err)
+	if e := harvest.LastError(states); e != nil {
+		printLastError(w, *e)
 	}
 	if m, err := harvest.ReadManifest(out); err == nil && len(m.Runs) > 0 {
 		r := m.Runs[len(m.Runs)-1]
@@ -106,4 +91,49 @@ func runStatus(w io.Writer, out string, budget int, now time.Time) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// statusFromManifest reports on a folder whose checkpoint a running harvest
+// holds, from the manifest that harvest rewrites every few seconds.
+func statusFromManifest(w io.Writer, out string, budget int) error {
+	m, err := harvest.ReadManifest(out)
+	if err != nil {
+		return harvest.Usagef("%s is being harvested right now and has no readable manifest.json yet; try again in a few seconds", out)
+	}
+	owner := "another process"
+	if b, err := os.ReadFile(filepath.Join(out, checkpoint.StateDir, "lock")); err == nil {
+		var o checkpoint.Owner
+		if json.Unmarshal(b, &o) == nil && o.PID != 0 {
+			owner = fmt.Sprintf("adharvest pid %d on %s since %s", o.PID, o.Host, o.Started.Format(time.RFC3339))
+		}
+	}
+	fmt.Fprintf(w, "folder    %s (being harvested by %s; figures as of %s)\njob       %s\n", out, owner, m.UpdatedAt.Format(time.RFC3339), describeJob(m.Job))
+	if u := m.Usage; u != nil {
+		if budget > 0 {
+			fmt.Fprintf(w, "requests  %d of %d on %s (UTC)\n", u.Requests, budget, u.Day)
+		} else {
+			fmt.Fprintf(w, "requests  %d on %s (UTC)\n", u.Requests, u.Day)
+		}
+	}
+	printCounts(w, m.Job, m.Datasets)
+	if e := m.LastError; e != nil {
+		printLastError(w, *e)
+	}
+	return nil
+}
+
+func printCounts(w io.Writer, job harvest.Job, counts map[string]harvest.DatasetCounts) {
+	fmt.Fprintf(w, "\n%-19s %7s %7s %7s %7s %10s %9s\n", "dataset", "shards", "done", "pending", "failed", "rows", "requests")
+	for _, d := range job.Datasets {
+		c := counts[d]
+		fmt.Fprintf(w, "%-19s %7d %7d %7d %7d %10d %9d\n", d, c.Shards, c.Done, c.Pending, c.Failed, c.Rows, c.Requests)
+	}
+}
+
+func printLastError(w io.Writer, e harvest.ErrorRecord) {
+	fmt.Fprintf(w, "\nlast error (%s, shard %s", e.At.Format(time.RFC3339), e.Shard)
+	if e.LogID != "" {
+		fmt.Fprintf(w, ", log_id %s", e.LogID)
+	}
+	fmt.Fprintf(w, "):\n  %s\n", e.Error)
 }

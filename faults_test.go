@@ -414,3 +414,50 @@ func TestDailyQuotaBudgetAddsUpAcrossRuns(t *testing.T) {
 		t.Fatalf("status:\n%s", out)
 	}
 }
+
+// TestStatusReportsFailuresAndRunningHarvests checks what status shows: per
+// dataset counts with failed shards, the last error with its log_id, and a
+// useful answer while another process holds the folder.
+func TestStatusReportsFailuresAndRunningHarvests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	srv := apitest.Start(apitest.Options{Faults: apitest.Faults{Err500: 1}})
+	defer srv.Close()
+	setCreds(t, srv)
+	dir := t.TempDir()
+	code, _, stderr := runCLI(t, "harvest", "--out", dir, "--countries", "FR", "--from", "2024-01-01", "--to", "2024-01-07", "--retry-base", "1ms", "--rps", "0", "--progress", "none")
+	if code != 1 || !strings.Contains(stderr, "run the same command again") {
+		t.Fatalf("a shard that keeps failing: exit %d %q", code, stderr)
+	}
+	code, out, _ := runCLI(t, "status", "--out", dir)
+	if code != 0 || !strings.Contains(out, "      1       0       0       1") || !strings.Contains(out, "log_id") || !strings.Contains(out, "internal_error") {
+		t.Fatalf("status after a failure:\n%s", out)
+	}
+
+	// While a harvest runs, status reads the manifest that run keeps fresh.
+	bin := binary(t)
+	slow := apitest.Start(apitest.Options{})
+	defer slow.Close()
+	running := filepath.Join(t.TempDir(), "running")
+	cmd := exec.Command(bin, "harvest", "--out", running, "--countries", "EEA", "--from", "2024-01-01", "--to", "2024-03-31", "--rps", "20", "--progress", "none")
+	cmd.Env = binEnv(slow)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, out, stderr = runCLI(t, "status", "--out", running)
+		if code == 0 && strings.Contains(out, "being harvested by adharvest pid") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status on a running harvest: exit %d\n%s%s", code, out, stderr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(out, "ads") || !strings.Contains(out, "requests") {
+		t.Fatalf("status while running:\n%s", out)
+	}
+}

@@ -16,16 +16,45 @@ import (
 // landed. It is rewritten atomically at the start and end of every run, so that
 // a folder shared without the tool still says what it holds.
 type Manifest struct {
-	Tool      string                   `json:"tool"`
-	Version   string                   `json:"version"`
-	Job       Job                      `json:"job"`
-	JobHash   string                   `json:"job_hash"`
-	APIURL    string                   `json:"api_url"`
-	Created   time.Time                `json:"created"`
-	Runs      []RunRecord              `json:"runs"`
-	Datasets  map[string]DatasetCounts `json:"datasets"`
-	Complete  bool                     `json:"complete"`
-	UpdatedAt time.Time                `json:"updated_at"`
+	Tool     string                   `json:"tool"`
+	Version  string                   `json:"version"`
+	Job      Job                      `json:"job"`
+	JobHash  string                   `json:"job_hash"`
+	APIURL   string                   `json:"api_url"`
+	Created  time.Time                `json:"created"`
+	Runs     []RunRecord              `json:"runs"`
+	Datasets map[string]DatasetCounts `json:"datasets"`
+	Complete bool                     `json:"complete"`
+	// Usage is the data requests recorded for the current UTC day, so that
+	// status can show them while a harvest holds the checkpoint.
+	Usage     *Usage       `json:"usage,omitempty"`
+	LastError *ErrorRecord `json:"last_error,omitempty"`
+	UpdatedAt time.Time    `json:"updated_at"`
+}
+
+// Usage is one UTC day's request count.
+type Usage struct {
+	Day      string `json:"day"`
+	Requests int    `json:"requests"`
+}
+
+// ErrorRecord is the most recent shard error, with the API's log_id.
+type ErrorRecord struct {
+	Shard string    `json:"shard"`
+	Error string    `json:"error"`
+	LogID string    `json:"log_id,omitempty"`
+	At    time.Time `json:"at"`
+}
+
+// LastError finds the most recently updated shard that holds an error.
+func LastError(states []checkpoint.Shard) *ErrorRecord {
+	var last *ErrorRecord
+	for _, s := range states {
+		if s.Err != "" && (last == nil || s.UpdatedAt.After(last.At)) {
+			last = &ErrorRecord{Shard: s.ID, Error: s.Err, LogID: s.LogID, At: s.UpdatedAt}
+		}
+	}
+	return last
 }
 
 // RunRecord is one invocation of harvest on the folder.
