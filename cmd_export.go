@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"adharvest/harvest"
+	"adharvest/queries"
+
+	"github.com/urfave/cli/v2"
+)
+
+func exportCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "export",
+		Usage: "write a harvest folder as one self-contained DuckDB database (and CSV files)",
+		UsageText: `adharvest export --out DIR --duckdb FILE [--csv FOLDER] [--force]
+
+Every view becomes a real table of the same name (ads: one row per key, the newest
+fetch) and every _all view a table <table>_all (every fetch), plus harvest_manifest
+(one row: tool, version, job as JSON text, job_hash, created, complete, per-dataset
+counts as JSON text, the whole manifest.json), harvest_runs (one row per run) and
+harvest_datasets (one row per dataset). The file is built under a temporary name and
+renamed into place when complete; an existing FILE is kept unless --force.
+--csv FOLDER also writes one CSV file per table, with a header row.
+
+Examples:
+   adharvest export --out eea-2024-01 --duckdb eea-2024-01.duckdb
+   duckdb eea-2024-01.duckdb "SELECT country_code, count(*) FROM ads GROUP BY 1"
+   adharvest export --out eea-2024-01 --duckdb eea.duckdb --csv eea-csv --force
+   adharvest export --out eea-2024-01 --csv eea-csv           # CSV files only`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest", Required: true},
+			&cli.StringFlag{Name: "duckdb", Usage: "the DuckDB database `FILE` to create"},
+			&cli.StringFlag{Name: "csv", Usage: "also write one CSV file per table into `FOLDER`"},
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing database file and CSV files"},
+		},
+		Action: runExport,
+	}
+}
+
+func runExport(c *cli.Context) error {
+	out, dbFile, csvDir, force := c.String("out"), c.String("duckdb"), c.String("csv"), c.Bool("force")
+	if c.Args().Len() > 0 {
+		return harvest.Usagef("export takes no arguments, got %q", c.Args().First())
+	}
+	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
+		return harvest.Usagef("--out %s is not a harvest folder", out)
+	}
+	if dbFile == "" && csvDir == "" {
+		return harvest.Usagef("give --duckdb FILE (and/or --csv FOLDER) to say where to export %s", out)
+	}
+	if dbFile != "" {
+		fi, err := os.Stat(dbFile)
+		switch {
+		case err == nil && fi.IsDir():
+			return harvest.Usagef("--duckdb %s is a folder", dbFile)
+		case err == nil && !force:
+			return harvest.Usagef("--duckdb %s already exists; add --force to replace it", dbFile)
+		}
+		if fi, err := os.Stat(filepath.Dir(dbFile)); err != nil || !fi.IsDir() {
+			return harvest.Usagef("--duckdb %s: folder %s does not exist", dbFile, filepath.Dir(dbFile))
+		}
+	}
+	if csvDir != "" {
+		if fi, err := os.Stat(csvDir); err == nil && !fi.IsDir() {
+			return harvest.Usagef("--csv %s is a file, not a folder", csvDir)
+		}
+		if !force {
+			for _, name := range queries.ExportTableNames() {
+				if p := filepath.Join(csvDir, name+".csv"); exportFileExists(p) {
+					return harvest.Usagef("--csv %s already holds %s.csv; add --force to replace the CSV files", csvDir, name)
+				}
+			}
+		}
+	}
+
+	eng, err := queries.Open(c.Context, out)
+	if err != nil {
+		return wrapAction(err)
+	}
+	defer eng.Close()
+	res, err := eng.Export(c.Context, queries.ExportOptions{DuckDB: dbFile, CSVDir: csvDir, Force: force})
+	if errors.Is(err, fs.ErrExist) {
+		// Appeared while the export ran.
+		return &harvest.UsageError{Msg: err.Error()}
+	}
+	if err != nil {
+		return wrapAction(err)
+	}
+	if res.NoManifest {
+		fmt.Fprintf(c.App.ErrWriter, "adharvest: %s has no manifest.json: the harvest_* tables are empty\n", out)
+	}
+
+	w := c.App.Writer
+	switch {
+	case dbFile != "" && csvDir != "":
+		fmt.Fprintf(w, "exported %s to %s and %s/ (%d tables):\n", out, dbFile, csvDir, len(res.Tables))
+	case dbFile != "":
+		fmt.Fprintf(w, "exported %s to %s (%d tables):\n", out, dbFile, len(res.Tables))
+	default:
+		fmt.Fprintf(w, "exported %s to %s/ (%d CSV files):\n", out, csvDir, len(res.Tables))
+	}
+	width := 0
+	for _, t := range res.Tables {
+		width = max(width, len(t.Name))
+	}
+	for _, t := range res.Tables {
+		unit := "rows"
+		if t.Rows == 1 {
+			unit = "row"
+		}
+		fmt.Fprintf(w, "  %-*s %9d %s\n", width, t.Name, t.Rows, unit)
+	}
+	if dbFile != "" {
+		fmt.Fprintf(w, "open it with any DuckDB client, e.g. duckdb %s \"SELECT count(*) FROM ads\"\n", dbFile)
+	}
+	return nil
+}
+
+func exportFileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

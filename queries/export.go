@@ -1,0 +1,625 @@
+package queries
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"adharvest/sink"
+)
+
+// This file writes query results and whole output folders to files that need
+// no adharvest to read: one query as Parquet (WriteParquet), and every table
+// materialised into a self-contained DuckDB database and CSV files (Export).
+// Every file is written under a temporary name in its own folder (sink's
+// TempPrefix, so no glob of the views ever matches it), fsynced and renamed
+// into place: a reader never sees half a file, and a failure leaves none.
+
+// WriteParquet runs query, which must be exactly one statement that returns
+// rows, and writes its result to path as a zstd-compressed Parquet file with
+// DuckDB's COPY ... TO, atomically. It returns the number of rows written.
+func (e *Engine) WriteParquet(ctx context.Context, query, path string) (rows int64, err error) {
+	if e.db == nil {
+		return 0, errors.New("query: engine is closed")
+	}
+	stmts := SplitStatements(query)
+	if len(stmts) != 1 {
+		return 0, fmt.Errorf("query: Parquet output takes exactly one query, got %d statements", len(stmts))
+	}
+	// Preparing the query as given first reports its errors with positions
+	// in the user's text rather than in the COPY around it.
+	stmt, err := e.db.PrepareContext(ctx, query)
+	if err != nil {
+		return 0, fmt.Errorf("query: %w", err)
+	}
+	stmt.Close()
+	err = writeAtomicPath(path, true, func(tmp string) error {
+		// The newline before ")" keeps a trailing "-- comment" from eating it.
+		res, err := e.db.ExecContext(ctx, "COPY (\n"+stmts[0]+"\n) TO "+quoteLiteral(tmp)+" (FORMAT parquet, COMPRESSION zstd)")
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+		rows, _ = res.RowsAffected()
+		return nil
+	})
+	return rows, err
+}
+
+// ExportOptions says where Export writes.
+type ExportOptions struct {
+	// DuckDB is the database file to create; "" writes none.
+	DuckDB string
+	// CSVDir is a folder that receives one CSV file per table (with a header
+	// row, written like `sql --format csv`); "" writes none. It is created if
+	// needed.
+	CSVDir string
+	// Force replaces existing files; without it Export refuses (an error
+	// matching fs.ErrExist) before writing anything.
+	Force bool
+	// Now is the export time recorded in harvest_manifest; zero means
+	// time.Now.
+	Now time.Time
+}
+
+// ExportedTable is one table Export wrote, with its row count.
+type ExportedTable struct {
+	Name    string
+	Rows    int64
+	Comment string
+}
+
+// ExportResult is what Export wrote.
+type ExportResult struct {
+	Tables []ExportedTable
+	// NoManifest is set when the folder has no manifest.json: the harvest_*
+	// tables were written with no rows.
+	NoManifest bool
+}
+
+// ManifestTables are the tables Export adds next to the data tables, from
+// DIR/manifest.json:
+//
+//   - harvest_manifest: one row: tool, version, job (the job as compact JSON
+//     text), job_hash, api_url, created, updated_at, complete, runs (how
+//     many), datasets (the per-dataset counts as JSON text), source_folder
+//     (the absolute output folder exported), exported_at, and manifest (the
+//     whole manifest.json as text, for fields added later);
+//   - harvest_runs: one row per harvest run: run_id, started, ended, status,
+//     message, requests;
+//   - harvest_datasets: one row per dataset: dataset, shards, done, failed,
+//     pending, rows, requests, min_requests.
+var ManifestTables = []string{"harvest_manifest", "harvest_runs", "harvest_datasets"}
+
+// ExportTableNames lists, in order, the tables Export writes: each view of
+// sink.Tables as a table of the same name and its _all view as <table>_all,
+// then ManifestTables.
+func ExportTableNames() []string {
+	var names []string
+	for _, t := range sink.Tables {
+		names = append(names, t.Name, t.Name+"_all")
+	}
+	return append(names, ManifestTables...)
+}
+
+// exportAlias is the catalog name the database being built is attached as.
+const exportAlias = "adharvest_export"
+
+// Export materialises every view as a real table, plus the harvest_* tables
+// (see ManifestTables), into a self-contained DuckDB database file and/or one
+// CSV file per table. Tables are filled from the deduplicated views (named as
+// the views) and the _all views (named <table>_all), in key order.
+//
+// The database is built by ATTACHing a new file under a temporary name next
+// to opts.DuckDB and renamed into place once complete and closed. Without
+// opts.Force an existing file is never replaced, even one that appears while
+// the export runs.
+func (e *Engine) Export(ctx context.Context, opts ExportOptions) (res ExportResult, err error) {
+	if e.db == nil {
+		return res, errors.New("export: engine is closed")
+	}
+	if opts.DuckDB == "" && opts.CSVDir == "" {
+		return res, errors.New("export: nothing to write: give a database file or a CSV folder")
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if err := checkExportTargets(opts); err != nil {
+		return res, err
+	}
+	man, rawMan, err := readManifestFile(e.dir)
+	if err != nil {
+		return res, err
+	}
+	res.NoManifest = rawMan == nil
+
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Close()
+
+	build := func(target string) (err error) {
+		if _, err := conn.ExecContext(ctx, "ATTACH "+quoteLiteral(target)+" AS "+exportAlias); err != nil {
+			return fmt.Errorf("export: attach %s: %w", target, err)
+		}
+		attached := true
+		defer func() {
+			if attached {
+				if _, derr := conn.ExecContext(context.WithoutCancel(ctx), "DETACH "+exportAlias); err == nil && derr != nil {
+					err = fmt.Errorf("export: close %s: %w", target, derr)
+				}
+			}
+		}()
+		if res.Tables, err = e.fillExport(ctx, conn, man, rawMan, opts.Now); err != nil {
+			return err
+		}
+		if opts.CSVDir != "" {
+			if err := writeExportCSV(ctx, conn, opts.CSVDir, res.Tables); err != nil {
+				return err
+			}
+		}
+		if target != ":memory:" {
+			if _, err := conn.ExecContext(ctx, "CHECKPOINT "+exportAlias); err != nil {
+				return fmt.Errorf("export: checkpoint: %w", err)
+			}
+		}
+		attached = false
+		if _, err := conn.ExecContext(ctx, "DETACH "+exportAlias); err != nil {
+			return fmt.Errorf("export: close %s: %w", target, err)
+		}
+		return nil
+	}
+	if opts.DuckDB == "" {
+		return res, build(":memory:")
+	}
+	return res, writeAtomicPath(opts.DuckDB, opts.Force, build)
+}
+
+// checkExportTargets refuses existing files unless opts.Force, before
+// anything is written.
+func checkExportTargets(opts ExportOptions) error {
+	if opts.DuckDB != "" {
+		if err := checkNewFile(opts.DuckDB, opts.Force); err != nil {
+			return err
+		}
+	}
+	if opts.CSVDir != "" {
+		info, err := os.Stat(opts.CSVDir)
+		switch {
+		case err == nil && !info.IsDir():
+			return fmt.Errorf("export: CSV folder %s is a file", opts.CSVDir)
+		case err == nil:
+			for _, name := range ExportTableNames() {
+				p := filepath.Join(opts.CSVDir, name+".csv")
+				if _, err := os.Stat(p); err == nil && !opts.Force {
+					return fmt.Errorf("export: %s already exists (replace it with --force): %w", p, fs.ErrExist)
+				}
+			}
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("export: CSV folder: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkNewFile checks that path can be created: its folder exists, and it
+// does not exist unless force (then it must be a regular file).
+func checkNewFile(path string, force bool) error {
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return fmt.Errorf("%s is a folder: %w", path, fs.ErrExist)
+	case err == nil && !force:
+		return fmt.Errorf("%s already exists (replace it with --force): %w", path, fs.ErrExist)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	dir := filepath.Dir(path)
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return fmt.Errorf("folder %s of %s does not exist: %w", dir, filepath.Base(path), fs.ErrNotExist)
+	}
+	return nil
+}
+
+// fillExport creates and fills every table in the attached database.
+func (e *Engine) fillExport(ctx context.Context, conn *sql.Conn, man *manifestFile, rawMan []byte, now time.Time) ([]ExportedTable, error) {
+	var out []ExportedTable
+	add := func(name, comment, create string) error {
+		if _, err := conn.ExecContext(ctx, create); err != nil {
+			return fmt.Errorf("export %s: %w", name, err)
+		}
+		target := exportAlias + ".main." + quoteIdent(name)
+		if _, err := conn.ExecContext(ctx, "COMMENT ON TABLE "+target+" IS "+quoteLiteral(comment)); err != nil {
+			return fmt.Errorf("export %s: %w", name, err)
+		}
+		out = append(out, ExportedTable{Name: name, Comment: comment})
+		return nil
+	}
+	for _, t := range sink.Tables {
+		keys := make([]string, len(t.Key))
+		for i, k := range t.Key {
+			keys[i] = quoteIdent(k)
+		}
+		order := strings.Join(keys, ", ")
+		key := strings.Join(t.Key, ", ")
+		for _, v := range []struct{ name, order, comment string }{
+			{t.Name, order, fmt.Sprintf("adharvest %s: one row per (%s), the most recent fetch", t.Name, key)},
+			{t.Name + "_all", order + ", fetched_at, run_id, shard_id", fmt.Sprintf("adharvest %s_all: every fetched row of %s, with its provenance", t.Name, t.Name)},
+		} {
+			create := "CREATE TABLE " + exportAlias + ".main." + quoteIdent(v.name) + " AS SELECT * FROM " + quoteIdent(v.name) + " ORDER BY " + v.order
+			if err := add(v.name, v.comment, create); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := e.exportManifest(ctx, conn, man, rawMan, now, add); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		q := "SELECT count(*) FROM " + exportAlias + ".main." + quoteIdent(out[i].Name)
+		if err := conn.QueryRowContext(ctx, q).Scan(&out[i].Rows); err != nil {
+			return nil, fmt.Errorf("export %s: %w", out[i].Name, err)
+		}
+	}
+	return out, nil
+}
+
+// manifestFile is the part of DIR/manifest.json that the harvest_* tables
+// show. It is read here rather than through the harvest package so that the
+// export keeps working on folders written by other versions: unknown fields
+// are ignored, and the whole file is kept as text too.
+type manifestFile struct {
+	Tool      string          `json:"tool"`
+	Version   string          `json:"version"`
+	Job       json.RawMessage `json:"job"`
+	JobHash   string          `json:"job_hash"`
+	APIURL    string          `json:"api_url"`
+	Created   *time.Time      `json:"created"`
+	UpdatedAt *time.Time      `json:"updated_at"`
+	Complete  bool            `json:"complete"`
+	Runs      []struct {
+		RunID    string     `json:"run_id"`
+		Started  *time.Time `json:"started"`
+		Ended    *time.Time `json:"ended"`
+		Status   string     `json:"status"`
+		Message  string     `json:"message"`
+		Requests int64      `json:"requests"`
+	} `json:"runs"`
+	Datasets map[string]struct {
+		Shards      int64 `json:"shards"`
+		Done        int64 `json:"done"`
+		Failed      int64 `json:"failed"`
+		Pending     int64 `json:"pending"`
+		Rows        int64 `json:"rows"`
+		Requests    int64 `json:"requests"`
+		MinRequests int64 `json:"min_requests"`
+	} `json:"datasets"`
+}
+
+// readManifestFile reads dir/manifest.json; a missing file gives nil, nil.
+func readManifestFile(dir string) (*manifestFile, []byte, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("export: %w", err)
+	}
+	var m manifestFile
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, nil, fmt.Errorf("export: %s/manifest.json: %w", dir, err)
+	}
+	return &m, raw, nil
+}
+
+func (e *Engine) exportManifest(ctx context.Context, conn *sql.Conn, m *manifestFile, raw []byte, now time.Time,
+	add func(name, comment, create string) error) error {
+	prefix := "CREATE TABLE " + exportAlias + ".main."
+	if err := add("harvest_manifest", "adharvest manifest.json of the exported folder: one row (job and counts as JSON text)", prefix+`harvest_manifest (
+		tool VARCHAR, version VARCHAR, job VARCHAR, job_hash VARCHAR, api_url VARCHAR,
+		created TIMESTAMPTZ, updated_at TIMESTAMPTZ, complete BOOLEAN, runs INTEGER,
+		datasets VARCHAR, source_folder VARCHAR, exported_at TIMESTAMPTZ, manifest VARCHAR)`); err != nil {
+		return err
+	}
+	if err := add("harvest_runs", "adharvest harvest runs of the exported folder, from manifest.json: one row per run", prefix+`harvest_runs (
+		run_id VARCHAR, started TIMESTAMPTZ, ended TIMESTAMPTZ, status VARCHAR, message VARCHAR, requests BIGINT)`); err != nil {
+		return err
+	}
+	if err := add("harvest_datasets", "adharvest shard and row counts per dataset, from manifest.json: one row per dataset", prefix+`harvest_datasets (
+		dataset VARCHAR, shards BIGINT, done BIGINT, failed BIGINT, pending BIGINT, "rows" BIGINT, requests BIGINT, min_requests BIGINT)`); err != nil {
+		return err
+	}
+	if m == nil {
+		return nil
+	}
+	insert := func(table string, args ...any) error {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+		_, err := conn.ExecContext(ctx, "INSERT INTO "+exportAlias+".main."+table+" VALUES ("+marks+")", args...)
+		if err != nil {
+			return fmt.Errorf("export %s: %w", table, err)
+		}
+		return nil
+	}
+	var job any
+	if len(m.Job) > 0 {
+		var b bytes.Buffer
+		if err := json.Compact(&b, m.Job); err != nil {
+			return fmt.Errorf("export: manifest job: %w", err)
+		}
+		job = b.String()
+	}
+	datasets, err := json.Marshal(m.Datasets)
+	if err != nil {
+		return err
+	}
+	if err := insert("harvest_manifest", m.Tool, m.Version, job, m.JobHash, m.APIURL, timeArg(m.Created), timeArg(m.UpdatedAt),
+		m.Complete, len(m.Runs), string(datasets), e.dir, now.UTC(), string(raw)); err != nil {
+		return err
+	}
+	for _, r := range m.Runs {
+		if err := insert("harvest_runs", r.RunID, timeArg(r.Started), timeArg(r.Ended), r.Status, r.Message, r.Requests); err != nil {
+			return err
+		}
+	}
+	names := make([]string, 0, len(m.Datasets))
+	for n := range m.Datasets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		d := m.Datasets[n]
+		if err := insert("harvest_datasets", n, d.Shards, d.Done, d.Failed, d.Pending, d.Rows, d.Requests, d.MinRequests); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// timeArg is a nullable timestamp parameter.
+func timeArg(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// writeExportCSV writes one CSV file per exported table into dir, each
+// atomically, formatted as Write's csv format.
+func writeExportCSV(ctx context.Context, conn *sql.Conn, dir string, tables []ExportedTable) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("export: CSV folder: %w", err)
+	}
+	for _, t := range tables {
+		path := filepath.Join(dir, t.Name+".csv")
+		err := sink.WriteFileAtomic(path, func(w io.Writer) error {
+			rows, err := conn.QueryContext(ctx, "SELECT * FROM "+exportAlias+".main."+quoteIdent(t.Name))
+			if err != nil {
+				return err
+			}
+			return Write(w, "csv", rows)
+		})
+		if err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeAtomicPath creates path through write, which receives a temporary
+// file name in the same folder to fill (the file does not exist yet). The
+// result is fsynced and renamed into place, and the folder fsynced. Unless
+// replace, an existing path is never replaced (an error matching
+// fs.ErrExist); on any error the temporary file is removed and path is left
+// as it was.
+func writeAtomicPath(path string, replace bool, write func(tmp string) error) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, sink.TempPrefix+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("create temporary file for %s: %w", path, err)
+	}
+	tmp := f.Name()
+	f.Close()
+	// DuckDB creates the file itself, and refuses an empty one as a database.
+	os.Remove(tmp)
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+			os.Remove(tmp + ".wal")
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return err
+	}
+	if f, err = os.OpenFile(tmp, os.O_RDWR, 0); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err = os.Chmod(tmp, 0o644); err != nil {
+		return err
+	}
+	if replace {
+		if err = os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("rename into %s: %w", path, err)
+		}
+	} else {
+		// A hard link fails if path exists, atomically; then drop the
+		// temporary name. Where links are not supported, check and rename.
+		if lerr := os.Link(tmp, path); lerr == nil {
+			os.Remove(tmp)
+		} else if errors.Is(lerr, fs.ErrExist) {
+			err = fmt.Errorf("%s already exists (replace it with --force): %w", path, fs.ErrExist)
+			return err
+		} else {
+			if _, serr := os.Stat(path); serr == nil {
+				err = fmt.Errorf("%s already exists (replace it with --force): %w", path, fs.ErrExist)
+				return err
+			}
+			if err = os.Rename(tmp, path); err != nil {
+				return fmt.Errorf("rename into %s: %w", path, err)
+			}
+		}
+	}
+	return sink.SyncDir(dir)
+}
+
+// SplitStatements splits a SQL script into its statements at the semicolons
+// that end them, ignoring semicolons inside string literals ('…', E'…',
+// $$…$$, $tag$…$tag$), quoted identifiers ("…") and comments (-- and /* */,
+// nested). Statements are returned without their terminating semicolon and
+// trimmed; statements that hold only blanks and comments are dropped. The
+// last statement needs no semicolon.
+func SplitStatements(script string) []string {
+	stmts, rest := splitSQL(script)
+	if rest != "" {
+		stmts = append(stmts, rest)
+	}
+	return stmts
+}
+
+// SplitComplete is SplitStatements for input that arrives line by line: it
+// returns the statements ended by a semicolon, and the unfinished rest
+// (trimmed, "" when it holds only blanks and comments).
+func SplitComplete(script string) (stmts []string, rest string) {
+	return splitSQL(script)
+}
+
+func splitSQL(s string) (stmts []string, rest string) {
+	start := 0     // start of the current statement
+	code := false  // the current statement has something besides comments
+	i := 0         // byte position
+	depth := 0     // block comment nesting
+	var tag string // open dollar-quote tag, "$$" or "$name$"
+	const (
+		normal = iota
+		single
+		escaped // E'…', where backslash escapes
+		double
+		line
+		block
+		dollar
+	)
+	state := normal
+	for i < len(s) {
+		c := s[i]
+		switch state {
+		case normal:
+			switch {
+			case c == ';':
+				if code {
+					stmts = append(stmts, strings.TrimSpace(s[start:i]))
+				}
+				start, code = i+1, false
+			case c == '\'':
+				code = true
+				state = single
+				if i > 0 && (s[i-1] == 'e' || s[i-1] == 'E') && (i == 1 || !isIdentByte(s[i-2])) {
+					state = escaped
+				}
+			case c == '"':
+				code, state = true, double
+			case c == '-' && i+1 < len(s) && s[i+1] == '-':
+				state = line
+				i++
+			case c == '/' && i+1 < len(s) && s[i+1] == '*':
+				state, depth = block, 1
+				i++
+			case c == '$' && (i == 0 || !isIdentByte(s[i-1])):
+				code = true
+				if t, ok := dollarTag(s[i:]); ok {
+					tag, state = t, dollar
+					i += len(t) - 1
+				}
+			case !unicode.IsSpace(rune(c)):
+				code = true
+			}
+		case single:
+			if c == '\'' {
+				if i+1 < len(s) && s[i+1] == '\'' {
+					i++
+				} else {
+					state = normal
+				}
+			}
+		case escaped:
+			switch c {
+			case '\\':
+				i++
+			case '\'':
+				if i+1 < len(s) && s[i+1] == '\'' {
+					i++
+				} else {
+					state = normal
+				}
+			}
+		case double:
+			if c == '"' {
+				if i+1 < len(s) && s[i+1] == '"' {
+					i++
+				} else {
+					state = normal
+				}
+			}
+		case line:
+			if c == '\n' {
+				state = normal
+			}
+		case block:
+			switch {
+			case c == '/' && i+1 < len(s) && s[i+1] == '*':
+				depth++
+				i++
+			case c == '*' && i+1 < len(s) && s[i+1] == '/':
+				depth--
+				i++
+				if depth == 0 {
+					state = normal
+				}
+			}
+		case dollar:
+			if c == '$' && strings.HasPrefix(s[i:], tag) {
+				i += len(tag) - 1
+				state = normal
+			}
+		}
+		i++
+	}
+	if code {
+		rest = strings.TrimSpace(s[start:])
+	}
+	return stmts, rest
+}
+
+// dollarTag returns the "$tag$" that s starts with, if any.
+func dollarTag(s string) (string, bool) {
+	for j := 1; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == '$':
+			return s[:j+1], true
+		case isIdentByte(c) && !(j == 1 && c >= '0' && c <= '9'):
+		default:
+			return "", false
+		}
+	}
+	return "", false
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
+}
