@@ -21,6 +21,7 @@ type progress struct {
 	w        io.Writer
 	bar      *progressbar.ProgressBar
 	mode     string
+	phase    string // "" for shards, or the name of a fan-out phase
 	total    int
 	done     int
 	failed   int
@@ -57,18 +58,22 @@ func newProgress(o harvestOptions, job harvest.Job, shards []*harvest.Shard, sto
 	}
 	fmt.Fprintf(p.w, "adharvest: %s: %d shards, %d already done\n", describeJob(job), p.total, p.done)
 	if p.mode == "bar" {
-		p.bar = progressbar.NewOptions(p.total,
-			progressbar.OptionSetWriter(p.w),
-			progressbar.OptionSetDescription("shards"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+		p.bar = p.newBar(p.total, "shards")
 		_ = p.bar.Set(p.done)
 	}
 	return p
+}
+
+func (p *progress) newBar(total int, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
 }
 
 func (p *progress) events() harvest.Events {
@@ -78,11 +83,32 @@ func (p *progress) events() harvest.Events {
 			defer p.mu.Unlock()
 			p.pages++
 			p.rows += int64(items)
+			if p.phase != "" {
+				p.done++ // in a fan-out phase every page is one unit of work
+			}
 			p.update()
+		},
+		Phase: func(name string, total int) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if p.bar != nil {
+				_ = p.bar.Finish()
+				fmt.Fprintln(p.w)
+			}
+			p.phase, p.total, p.done, p.failed = name, total, 0, 0
+			if p.mode != "none" {
+				fmt.Fprintf(p.w, "adharvest: %s: %d to fetch\n", name, total)
+			}
+			if p.mode == "bar" {
+				p.bar = p.newBar(total, name)
+			}
 		},
 		ShardDone: func(sh *harvest.Shard, st checkpoint.Shard, err error) {
 			p.mu.Lock()
 			defer p.mu.Unlock()
+			if p.phase != "" {
+				return // a fan-out phase counts its pages, not its one shard
+			}
 			switch {
 			case err == nil:
 				p.done++
@@ -103,8 +129,12 @@ func (p *progress) update() {
 	case "log":
 		if time.Since(p.lastLog) >= p.logEvery {
 			p.lastLog = time.Now()
-			fmt.Fprintf(p.w, "adharvest: %d/%d shards done, %d failed, %d rows in %d pages, %s elapsed\n",
-				p.done, p.total, p.failed, p.rows, p.pages, time.Since(p.started).Round(time.Second))
+			what := "shards done"
+			if p.phase != "" {
+				what = p.phase + " fetched"
+			}
+			fmt.Fprintf(p.w, "adharvest: %d/%d %s, %d failed, %d rows in %d pages, %s elapsed\n",
+				p.done, p.total, what, p.failed, p.rows, p.pages, time.Since(p.started).Round(time.Second))
 		}
 	}
 }

@@ -66,6 +66,9 @@ type Events struct {
 	Page func(sh *Shard, items int)
 	// ShardDone runs when a shard ends, successfully or not.
 	ShardDone func(sh *Shard, st checkpoint.Shard, err error)
+	// Phase runs when a phase with its own count of work begins: the ad/detail
+	// fan-out, with the number of ads still owed a detail.
+	Phase func(name string, total int)
 }
 
 // StopError ends a crawl early but resumably (exit 75): the quota or the user's

@@ -129,6 +129,13 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 	if err := c.Store.SaveShard(st); err != nil {
 		return err
 	}
+	if c.Events.Phase != nil {
+		n := len(todo)
+		if c.DetailBudget > 0 && c.DetailBudget < n {
+			n = c.DetailBudget
+		}
+		c.Events.Phase(DatasetAdDetails, n)
+	}
 
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
