@@ -277,7 +277,7 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 	}
 	job := o.Job
 	switch {
-	case o.JobGiven || o.Restart || !hasPrev:
+	case o.JobGiven || !hasPrev:
 		if err := job.Normalize(now, func(msg string) { fmt.Fprintln(o.Stderr, "adharvest: warning: "+msg) }); err != nil {
 			return err
 		}
@@ -285,7 +285,7 @@ func runHarvest(ctx context.Context, o harvestOptions) error {
 			return harvest.Usagef("%s already holds a different job (%s); re-run with no job flags to resume it, or add --restart to discard it", o.Out, describeJob(prev))
 		}
 	default:
-		job = prev
+		job = prev // resume, or --restart the stored job
 	}
 	if o.ClientKey == "" || o.ClientSecret == "" {
 		return harvest.Usagef("missing credentials: set TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET (or --client-key and --client-secret-file); try `adharvest demo` for an offline run")

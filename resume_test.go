@@ -189,3 +189,21 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+func TestRestartWithoutFlagsRestartsTheStoredJob(t *testing.T) {
+	srv := apitest.Start(apitest.Options{})
+	defer srv.Close()
+	setCreds(t, srv)
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "harvest", "--out", dir, "--countries", "FR", "--from", "2024-01-01", "--to", "2024-01-07", "--rps", "0", "--progress", "none"); code != 0 {
+		t.Fatal(stderr)
+	}
+	before := srv.Stats().DataRequests
+	if code, _, stderr := runCLI(t, "harvest", "--out", dir, "--restart", "--rps", "0", "--progress", "none"); code != 0 {
+		t.Fatalf("exit %d %s", code, stderr)
+	}
+	if srv.Stats().DataRequests == before {
+		t.Fatal("--restart spent no requests, so nothing was harvested afresh")
+	}
+	diffKeys(t, expectedAds(srv.Universe(), []string{"FR"}, "2024-01-01", "2024-01-07", ""), harvestedAds(t, dir))
+}
