@@ -35,22 +35,9 @@ func writeAds(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) 
 				continue
 			}
 			seen[a.Ad.ID.V] = true
-			reach := api.ParseBounds(string(a.Ad.Reach.UniqueUsersSeen))
 			rows = append(rows, sink.AdRow{
-				AdID:            a.Ad.ID.V,
-				FirstShownDate:  sink.DayPtr(a.Ad.FirstShownDate.Ptr()),
-				LastShownDate:   sink.DayPtr(a.Ad.LastShownDate.Ptr()),
-				Status:          a.Ad.Status.Ptr(),
-				StatusStatement: a.Ad.StatusStatement.Ptr(),
-				VideoURLs:       a.Ad.VideoURLs(),
-				ImageURLs:       nonNil(a.Ad.ImageURLs),
-				ReachText:       a.Ad.Reach.UniqueUsersSeen.Ptr(),
-				ReachLower:      reach.Lower,
-				ReachUpper:      reach.Upper,
-				BusinessID:      a.Advertiser.BusinessID.Ptr(),
-				BusinessName:    a.Advertiser.BusinessName.Ptr(),
-				PaidForBy:       a.Advertiser.PaidForBy.Ptr(),
-				Provenance:      sh.provenance(p),
+				AdFields:   adFields(a.Ad.ID.V, a.Ad, a.Advertiser),
+				Provenance: sh.provenance(p),
 			})
 		}
 	})
@@ -58,6 +45,27 @@ func writeAds(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) 
 		return 0, err
 	}
 	return writeIfAny(part(sh.ds.table), rows)
+}
+
+// adFields maps what ad/query and ad/detail both send about an ad onto the
+// columns the ads and ad_details tables share.
+func adFields(id int64, a api.Ad, adv api.Advertiser) sink.AdFields {
+	reach := api.ParseBounds(string(a.Reach.UniqueUsersSeen))
+	return sink.AdFields{
+		AdID:            id,
+		FirstShownDate:  sink.DayPtr(a.FirstShownDate.Ptr()),
+		LastShownDate:   sink.DayPtr(a.LastShownDate.Ptr()),
+		Status:          a.Status.Ptr(),
+		StatusStatement: a.StatusStatement.Ptr(),
+		VideoURLs:       a.VideoURLs(),
+		ImageURLs:       nonNil(a.ImageURLs),
+		ReachText:       a.Reach.UniqueUsersSeen.Ptr(),
+		ReachLower:      reach.Lower,
+		ReachUpper:      reach.Upper,
+		BusinessID:      adv.BusinessID.Ptr(),
+		BusinessName:    adv.BusinessName.Ptr(),
+		PaidForBy:       adv.PaidForBy.Ptr(),
+	}
 }
 
 func nonNil(s []string) []string {

@@ -278,22 +278,9 @@ func writeDetails(part func(sink.Table) string, sh *Shard, pages []checkpoint.Pa
 		seen[id] = true
 		prov := sh.provenance(p)
 		a, adv := d.Ad, d.Advertiser
-		r := api.ParseBounds(string(a.Reach.UniqueUsersSeen))
 		row := sink.AdDetailRow{
-			AdID:                  id,
-			FirstShownDate:        sink.DayPtr(a.FirstShownDate.Ptr()),
-			LastShownDate:         sink.DayPtr(a.LastShownDate.Ptr()),
-			Status:                a.Status.Ptr(),
-			StatusStatement:       a.StatusStatement.Ptr(),
-			VideoURLs:             a.VideoURLs(),
-			ImageURLs:             nonNil(a.ImageURLs),
-			ReachText:             a.Reach.UniqueUsersSeen.Ptr(),
-			ReachLower:            r.Lower,
-			ReachUpper:            r.Upper,
-			BusinessID:            adv.BusinessID.Ptr(),
-			BusinessName:          adv.BusinessName.Ptr(),
+			AdFields:              adFields(id, a, adv),
 			AdvertiserCountryCode: adv.CountryCode.Ptr(),
-			PaidForBy:             adv.PaidForBy.Ptr(),
 			RejectionReasons:      []string{},
 			RejectionCountries:    []string{},
 			RejectionCountryCodes: []string{},

@@ -40,8 +40,7 @@ func millionAds(b *testing.B) string {
 					day := sink.Day(now.AddDate(0, 0, -int(id%180)))
 					biz := int64(7_057_157_514_558_702_338) + id%5000
 					name := fmt.Sprintf("Advertiser %d", id%5000)
-					rows = append(rows, sink.AdRow{AdID: id, FirstShownDate: day, LastShownDate: day, BusinessID: &biz, BusinessName: &name,
-						VideoURLs: []string{}, ImageURLs: []string{}, Provenance: sink.Provenance{FetchedAt: now, RunID: "bench", ShardID: fmt.Sprint(ci, p)}})
+					rows = append(rows, sink.AdRow{AdFields: sink.AdFields{AdID: id, FirstShownDate: day, LastShownDate: day, BusinessID: &biz, BusinessName: &name, VideoURLs: []string{}, ImageURLs: []string{}}, Provenance: sink.Provenance{FetchedAt: now, RunID: "bench", ShardID: fmt.Sprint(ci, p)}})
 				}
 				path := filepath.Join(sink.Ads.PartitionDir(dir, c), fmt.Sprintf("bench-p%05d.parquet", p))
 				if err := sink.WriteParquet(path, rows); err != nil {

@@ -67,7 +67,7 @@ func writeDataset(t *testing.T) string {
 	run1 := prov("2024-06-01T10:00:00Z", "run-1", "shard-0")
 	run2 := prov("2024-06-02T08:30:00.123456Z", "run-2", "shard-3")
 	writeAds(t, dir, "FR", "part-1.parquet",
-		sink.AdRow{
+		sink.AdRow{AdFields: sink.AdFields{
 			AdID:         bigID,
 			Status:       ptr("active"),
 			VideoURLs:    []string{"https://v.example/1.mp4", "https://v.example/2.mp4"},
@@ -78,11 +78,10 @@ func writeDataset(t *testing.T) string {
 			BusinessID:   ptr(int64(7_000_000_000_000_000_001)),
 			BusinessName: ptr("Acme"),
 			PaidForBy:    ptr("Acme SAS"),
-			Provenance:   run1,
-		},
-		sink.AdRow{AdID: 2, Provenance: run1},
+		}, Provenance: run1},
+		sink.AdRow{AdFields: sink.AdFields{AdID: 2}, Provenance: run1},
 	)
-	writeAds(t, dir, "FR", "part-2.parquet", sink.AdRow{
+	writeAds(t, dir, "FR", "part-2.parquet", sink.AdRow{AdFields: sink.AdFields{
 		AdID:            bigID,
 		Status:          ptr("removed"),
 		StatusStatement: ptr(tricky),
@@ -90,15 +89,8 @@ func writeDataset(t *testing.T) string {
 		ImageURLs:       []string{"https://i.example/a,b.jpg"},
 		BusinessID:      ptr(int64(7_000_000_000_000_000_001)),
 		BusinessName:    ptr(tricky),
-		Provenance:      run2,
-	})
-	writeAds(t, dir, "NO", "part-1.parquet", sink.AdRow{
-		AdID:       bigID,
-		Status:     ptr("active"),
-		VideoURLs:  []string{},
-		ImageURLs:  []string{},
-		Provenance: run1,
-	})
+	}, Provenance: run2})
+	writeAds(t, dir, "NO", "part-1.parquet", sink.AdRow{AdFields: sink.AdFields{AdID: bigID, Status: ptr("active"), VideoURLs: []string{}, ImageURLs: []string{}}, Provenance: run1})
 	garbage := filepath.Join(sink.Ads.PartitionDir(dir, "FR"), sink.TempPrefix+"part-3.parquet-123")
 	if err := os.WriteFile(garbage, []byte("not parquet, half written"), 0o644); err != nil {
 		t.Fatal(err)
@@ -185,9 +177,7 @@ func TestParquetDates(t *testing.T) {
 	dir := t.TempDir()
 	p := prov("2024-06-01T10:00:00Z", "run-1", "shard-0")
 	p.WindowStart, p.WindowEnd = day("2024-05-01"), day("2024-05-31")
-	writeAds(t, dir, "FR", "x.parquet", sink.AdRow{
-		AdID: 1, FirstShownDate: day("2024-05-03"), LastShownDate: day("2024-05-20"), Provenance: p,
-	})
+	writeAds(t, dir, "FR", "x.parquet", sink.AdRow{AdFields: sink.AdFields{AdID: 1, FirstShownDate: day("2024-05-03"), LastShownDate: day("2024-05-20")}, Provenance: p})
 	e := open(t, dir)
 	got := queryString(t, e, "SELECT first_shown_date, last_shown_date, window_start, window_end FROM ads")
 	if want := "2024-05-03|2024-05-20|2024-05-01|2024-05-31"; got != want {
@@ -249,9 +239,7 @@ func TestDedupTieBreak(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			for i, f := range tc.fetches {
-				writeAds(t, dir, "DE", fmt.Sprintf("part-%d.parquet", i), sink.AdRow{
-					AdID: 1, Status: ptr(f.status), Provenance: prov(f.fetched, f.run, f.shard),
-				})
+				writeAds(t, dir, "DE", fmt.Sprintf("part-%d.parquet", i), sink.AdRow{AdFields: sink.AdFields{AdID: 1, Status: ptr(f.status)}, Provenance: prov(f.fetched, f.run, f.shard)})
 			}
 			e := open(t, dir)
 			if got := queryString(t, e, "SELECT status FROM ads"); got != tc.want {

@@ -43,7 +43,7 @@ func TestTempFilesNeverMatchGlob(t *testing.T) {
 	dir := Ads.PartitionDir(out, "FR")
 	os.MkdirAll(dir, 0o755)
 	os.WriteFile(filepath.Join(dir, TempPrefix+"x.parquet-123"), nil, 0o644)
-	if err := WriteParquet(filepath.Join(dir, "x.parquet"), []AdRow{{AdID: 1}}); err != nil {
+	if err := WriteParquet(filepath.Join(dir, "x.parquet"), []AdRow{{AdFields: AdFields{AdID: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ := filepath.Glob(Ads.Glob(out))

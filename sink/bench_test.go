@@ -15,9 +15,9 @@ func BenchmarkWriteParquetAds(b *testing.B) {
 	for i := range rows {
 		name, reach := "Awe Food Co., \"Berlin\"", "10K-100K"
 		biz, lo, hi := int64(7057157514558702338), int64(10_000), int64(100_000)
-		rows[i] = AdRow{AdID: int64(7_000_000_000_000_000_000 + i), FirstShownDate: Day(now), LastShownDate: Day(now),
+		rows[i] = AdRow{AdFields: AdFields{AdID: int64(7_000_000_000_000_000_000 + i), FirstShownDate: Day(now), LastShownDate: Day(now),
 			VideoURLs: []string{"https://example.invalid/v/1"}, ImageURLs: []string{}, ReachText: &reach, ReachLower: &lo, ReachUpper: &hi,
-			BusinessID: &biz, BusinessName: &name, Provenance: Provenance{SearchTerm: "coffee", FetchedAt: now, RunID: "r", ShardID: "s"}}
+			BusinessID: &biz, BusinessName: &name}, Provenance: Provenance{SearchTerm: "coffee", FetchedAt: now, RunID: "r", ShardID: "s"}}
 	}
 	path := filepath.Join(dir, "part.parquet")
 	for b.Loop() {

@@ -35,8 +35,9 @@ type Provenance struct {
 	ShardID     string    `parquet:"shard_id"`
 }
 
-// AdRow is one ad found by ad/query in one country (table ads).
-type AdRow struct {
+// AdFields are what ad/query and ad/detail both say about an ad and its
+// advertiser, in the same columns in both tables.
+type AdFields struct {
 	AdID            int64    `parquet:"ad_id"`
 	FirstShownDate  *int32   `parquet:"first_shown_date,date,optional"`
 	LastShownDate   *int32   `parquet:"last_shown_date,date,optional"`
@@ -50,6 +51,11 @@ type AdRow struct {
 	BusinessID      *int64   `parquet:"business_id,optional"`
 	BusinessName    *string  `parquet:"business_name,optional"`
 	PaidForBy       *string  `parquet:"paid_for_by,optional"`
+}
+
+// AdRow is one ad found by ad/query in one country (table ads).
+type AdRow struct {
+	AdFields
 	Provenance
 }
 
@@ -57,20 +63,8 @@ type AdRow struct {
 // maps that vary per ad (reach by country, targeted countries, ages, genders)
 // live in long child tables keyed by ad_id.
 type AdDetailRow struct {
-	AdID                  int64    `parquet:"ad_id"`
-	FirstShownDate        *int32   `parquet:"first_shown_date,date,optional"`
-	LastShownDate         *int32   `parquet:"last_shown_date,date,optional"`
-	Status                *string  `parquet:"status,optional"`
-	StatusStatement       *string  `parquet:"status_statement,optional"`
-	VideoURLs             []string `parquet:"video_urls,list"`
-	ImageURLs             []string `parquet:"image_urls,list"`
-	ReachText             *string  `parquet:"reach_text,optional"`
-	ReachLower            *int64   `parquet:"reach_lower,optional"`
-	ReachUpper            *int64   `parquet:"reach_upper,optional"`
-	BusinessID            *int64   `parquet:"business_id,optional"`
-	BusinessName          *string  `parquet:"business_name,optional"`
+	AdFields
 	AdvertiserCountryCode *string  `parquet:"advertiser_country_code,optional"`
-	PaidForBy             *string  `parquet:"paid_for_by,optional"`
 	FollowerCount         *int64   `parquet:"follower_count,optional"`
 	ProfileURL            *string  `parquet:"profile_url,optional"`
 	AvatarURL             *string  `parquet:"avatar_url,optional"`
