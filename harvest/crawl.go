@@ -135,73 +135,94 @@ func (c *Crawler) Run(ctx context.Context, shards []*Shard) error {
 	if err := Sweep(c.Out, c.Store, shards); err != nil {
 		return err
 	}
+	var todo []*Shard
+	for _, sh := range shards {
+		st, ok, err := c.Store.Shard(sh.ID)
+		if err != nil {
+			return err
+		}
+		if !(ok && st.Status == checkpoint.StatusDone && st.RequestHash == sh.reqHash) {
+			todo = append(todo, sh)
+		}
+	}
+	var failed []string
+	var firstErr error
+	err := fanOut(ctx, c.Concurrency, todo, func(ctx context.Context, sh *Shard) error {
+		st, err := c.runShard(ctx, sh)
+		if c.Events.ShardDone != nil {
+			c.Events.ShardDone(sh, st, err)
+		}
+		return err
+	}, func(sh *Shard, err error) error {
+		failed = append(failed, sh.ID)
+		if firstErr == nil {
+			firstErr = err
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case len(failed) > 0:
+		return &FailedError{Failed: failed, First: firstErr}
+	}
+	return nil
+}
+
+// fanOut runs work on every item with n workers. An error that asStop
+// classes as a stop (quota, budget, full disk, interruption) cancels the
+// items not yet started and is returned once the running ones have ended;
+// any other error is handed to fail, under a lock, and the rest go on. A
+// non-nil error from fail stops everything too.
+func fanOut[T any](ctx context.Context, n int, items []T, work func(context.Context, T) error, fail func(T, error) error) error {
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-
-	work := make(chan *Shard)
+	ch := make(chan T)
 	var (
-		mu       sync.Mutex
-		failed   []string
-		firstErr error
-		stopErr  error
-		wg       sync.WaitGroup
+		mu      sync.Mutex
+		stopErr error
+		wg      sync.WaitGroup
 	)
-	for i := 0; i < c.Concurrency; i++ {
+	halt := func(err error) {
+		if stopErr == nil {
+			stopErr = err
+		}
+		stop(err)
+	}
+	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for sh := range work {
-				st, err := c.runShard(runCtx, sh)
-				if c.Events.ShardDone != nil {
-					c.Events.ShardDone(sh, st, err)
-				}
+			for it := range ch {
+				err := work(runCtx, it)
 				if err == nil {
 					continue
 				}
 				mu.Lock()
 				if se := asStop(err, runCtx); se != nil {
-					if stopErr == nil {
-						stopErr = se
-					}
-					stop(se)
-				} else {
-					failed = append(failed, sh.ID)
-					if firstErr == nil {
-						firstErr = err
-					}
+					halt(se)
+				} else if ferr := fail(it, err); ferr != nil {
+					halt(ferr)
 				}
 				mu.Unlock()
 			}
 		}()
 	}
 feed:
-	for _, sh := range shards {
-		st, ok, err := c.Store.Shard(sh.ID)
-		if err != nil {
-			stop(err)
-			break
-		}
-		if ok && st.Status == checkpoint.StatusDone && st.RequestHash == sh.reqHash {
-			continue
-		}
+	for _, it := range items {
 		select {
-		case work <- sh:
+		case ch <- it:
 		case <-runCtx.Done():
 			break feed
 		}
 	}
-	close(work)
+	close(ch)
 	wg.Wait()
-
 	switch {
 	case stopErr != nil:
 		return stopErr
 	case ctx.Err() != nil:
 		return &StopError{Reason: "interrupted", Err: ctx.Err()}
-	case context.Cause(runCtx) != nil && !errors.Is(context.Cause(runCtx), context.Canceled):
-		return context.Cause(runCtx)
-	case len(failed) > 0:
-		return &FailedError{Failed: failed, First: firstErr}
 	}
 	return nil
 }

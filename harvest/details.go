@@ -137,73 +137,39 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 		c.Events.Phase(DatasetAdDetails, n)
 	}
 
-	runCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
 	var (
 		mu      sync.Mutex // guards st, seq, pending and flushes
 		seq     int
 		pending int
-		stopErr error
 		failed  []string
 	)
 	if p, err := c.Store.Pending(sh.ID); err == nil && len(p) > 0 {
 		seq = p[len(p)-1].Seq + 1
 	}
-	work := make(chan int64)
-	var wg sync.WaitGroup
-	for i := 0; i < c.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for id := range work {
-				err := c.fetchDetail(runCtx, sh, id, &mu, &st, &seq, &pending)
-				if err == nil {
-					continue
-				}
-				mu.Lock()
-				if se := asStop(err, runCtx); se != nil {
-					if stopErr == nil {
-						stopErr = se
-					}
-					stop(se)
-				} else if errors.Is(err, ErrInvalidParams) {
-					// The API refuses this id (removed, or never detailable): record
-					// why and do not spend quota on it again.
-					if merr := c.Store.MarkFailed(id, err.Error()); merr != nil && stopErr == nil {
-						stopErr = merr
-						stop(merr)
-					}
-					st.Err, st.LogID = err.Error(), LogIDOf(err)
-				} else {
-					failed = append(failed, fmt.Sprint(id))
-					st.Err, st.LogID = err.Error(), LogIDOf(err)
-				}
-				mu.Unlock()
-			}
-		}()
+	// The budget is taken here, newest first, before an id reaches a worker,
+	// so calls already in flight always finish and are kept.
+	batch := todo
+	if c.DetailBudget > 0 && c.DetailBudget < len(todo) {
+		batch = todo[:c.DetailBudget]
 	}
-	budgetSpent := false
-feed:
-	for i, id := range todo {
-		// The budget is taken here, newest first, before an id reaches a worker,
-		// so calls already in flight always finish and are kept.
-		if c.DetailBudget > 0 && i >= c.DetailBudget {
-			budgetSpent = true
-			break
+	stopErr := fanOut(ctx, c.Concurrency, batch, func(ctx context.Context, id int64) error {
+		return c.fetchDetail(ctx, sh, id, &mu, &st, &seq, &pending)
+	}, func(id int64, err error) error {
+		mu.Lock()
+		defer mu.Unlock()
+		st.Err, st.LogID = err.Error(), LogIDOf(err)
+		if errors.Is(err, ErrInvalidParams) {
+			// The API refuses this id (removed, or never detailable): record
+			// why and do not spend quota on it again.
+			return c.Store.MarkFailed(id, err.Error())
 		}
-		select {
-		case work <- id:
-		case <-runCtx.Done():
-			break feed
-		}
+		failed = append(failed, fmt.Sprint(id))
+		return nil
+	})
+	if len(batch) < len(todo) && stopErr == nil {
+		stopErr = &StopError{Reason: fmt.Sprintf("this run's --detail-budget of %d ad/detail calls is spent; %d details are still owed and the next run fetches them", c.DetailBudget, len(todo)-len(batch)), Err: ErrDetailBudget}
 	}
-	close(work)
-	wg.Wait()
-
-	if budgetSpent && stopErr == nil {
-		stopErr = &StopError{Reason: fmt.Sprintf("this run's --detail-budget of %d ad/detail calls is spent; %d details are still owed and the next run fetches them", c.DetailBudget, len(todo)-c.DetailBudget), Err: ErrDetailBudget}
-	}
-	complete := stopErr == nil && ctx.Err() == nil && len(failed) == 0
+	complete := stopErr == nil && len(failed) == 0
 	if err := c.flush(sh, &st, complete, nil); err != nil {
 		return err
 	}
@@ -213,8 +179,6 @@ feed:
 	switch {
 	case stopErr != nil:
 		return stopErr
-	case ctx.Err() != nil:
-		return &StopError{Reason: "interrupted", Err: ctx.Err()}
 	case len(failed) > 0:
 		return &FailedError{Failed: []string{fmt.Sprintf("ad/detail for %d ads (first %s)", len(failed), failed[0])}, First: errors.New(st.Err)}
 	}
