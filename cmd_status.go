@@ -124,9 +124,14 @@ func statusFromManifest(w io.Writer, out string, budget int) error {
 
 func printCounts(w io.Writer, job harvest.Job, counts map[string]harvest.DatasetCounts) {
 	fmt.Fprintf(w, "\n%-19s %7s %7s %7s %7s %10s %9s\n", "dataset", "shards", "done", "pending", "failed", "rows", "requests")
+	provisional := 0
 	for _, d := range job.Datasets {
 		c := counts[d]
 		fmt.Fprintf(w, "%-19s %7d %7d %7d %7d %10d %9d\n", d, c.Shards, c.Done, c.Pending, c.Failed, c.Rows, c.Requests)
+		provisional += c.Provisional
+	}
+	if provisional > 0 {
+		fmt.Fprintf(w, "(%d done shards cover days that were less than %d days old when fetched; the next run harvests them again)\n", provisional, harvest.ProvisionalDays)
 	}
 }
 

@@ -207,3 +207,31 @@ func TestRestartWithoutFlagsRestartsTheStoredJob(t *testing.T) {
 	}
 	diffKeys(t, expectedAds(srv.Universe(), []string{"FR"}, "2024-01-01", "2024-01-07", ""), harvestedAds(t, dir))
 }
+
+// TestRecentWindowsAreHarvestedAgain: days that were fresh when fetched may
+// still be filling up, so the next run fetches them again and replaces them.
+func TestRecentWindowsAreHarvestedAgain(t *testing.T) {
+	srv := apitest.Start(apitest.Options{})
+	defer srv.Close()
+	setCreds(t, srv)
+	dir := t.TempDir()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	from, to := today.AddDate(0, 0, -20).Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02")
+	args := []string{"harvest", "--out", dir, "--countries", "FR", "--from", from, "--to", to, "--rps", "0", "--progress", "none"}
+	if code, _, stderr := runCLI(t, args...); code != 0 {
+		t.Fatal(stderr)
+	}
+	first := srv.Stats().ByEndpoint["ad/query"]
+	code, out, _ := runCLI(t, "status", "--out", dir)
+	if code != 0 || !strings.Contains(out, "harvests them again") {
+		t.Fatalf("status does not mention the provisional shards:\n%s", out)
+	}
+	if code, _, stderr := runCLI(t, args...); code != 0 {
+		t.Fatal(stderr)
+	}
+	again := srv.Stats().ByEndpoint["ad/query"] - first
+	if again == 0 || again >= first {
+		t.Fatalf("second run spent %d ad/query requests (first %d): want only the recent windows again", again, first)
+	}
+	diffKeys(t, expectedAds(srv.Universe(), []string{"FR"}, from, to, ""), harvestedAds(t, dir))
+}

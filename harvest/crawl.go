@@ -141,7 +141,7 @@ func (c *Crawler) Run(ctx context.Context, shards []*Shard) error {
 		if err != nil {
 			return err
 		}
-		if !(ok && st.Status == checkpoint.StatusDone && st.RequestHash == sh.reqHash) {
+		if !(ok && st.Status == checkpoint.StatusDone && st.RequestHash == sh.reqHash && !Provisional(sh, st)) {
 			todo = append(todo, sh)
 		}
 	}
@@ -167,6 +167,19 @@ func (c *Crawler) Run(ctx context.Context, shards []*Shard) error {
 		return &FailedError{Failed: failed, First: firstErr}
 	}
 	return nil
+}
+
+// ProvisionalDays is how long after a window ends its data may still be
+// arriving: a shard finished before its window was this many days old is
+// harvested again by the next run (its parts replaced), until a run finishes
+// it later than that.
+const ProvisionalDays = 3
+
+// Provisional reports whether a finished shard covers days that were too
+// recent when it finished.
+func Provisional(sh *Shard, st checkpoint.Shard) bool {
+	return st.Status == checkpoint.StatusDone && !sh.Window.To.IsZero() &&
+		st.UpdatedAt.Before(sh.Window.To.AddDate(0, 0, ProvisionalDays+1))
 }
 
 // fanOut runs work on every item with n workers. An error that asStop
@@ -257,13 +270,17 @@ func (c *Crawler) runShard(ctx context.Context, sh *Shard) (checkpoint.Shard, er
 	if err != nil {
 		return st, err
 	}
-	if !ok || st.RequestHash != sh.reqHash {
-		if ok {
-			// The filters behind this id changed: its search_id chain and parts are void.
-			if err := c.restart(sh, &st, "filters changed"); err != nil {
-				return st, err
-			}
+	switch {
+	case ok && st.RequestHash != sh.reqHash:
+		// The filters behind this id changed: its search_id chain and parts are void.
+		if err := c.restart(sh, &st, "filters changed"); err != nil {
+			return st, err
 		}
+	case ok && Provisional(sh, st):
+		if err := c.restart(sh, &st, "recent window harvested again"); err != nil {
+			return st, err
+		}
+	case !ok:
 		st = checkpoint.Shard{ID: sh.ID, Dataset: sh.Dataset, RequestHash: sh.reqHash}
 	}
 	st.Status, st.Err, st.LogID = checkpoint.StatusRunning, "", ""

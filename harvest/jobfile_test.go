@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"adharvest/checkpoint"
 )
 
 var today = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
@@ -210,4 +212,25 @@ func FuzzParseJobFile(f *testing.F) {
 			_ = Plan(j)
 		}
 	})
+}
+
+func TestProvisional(t *testing.T) {
+	sh := &Shard{Window: Window{From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 1, 7, 0, 0, 0, 0, time.UTC)}}
+	done := func(at time.Time) checkpoint.Shard { return checkpoint.Shard{Status: checkpoint.StatusDone, UpdatedAt: at} }
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{time.Date(2024, 1, 8, 12, 0, 0, 0, time.UTC), true},  // the day after the window
+		{time.Date(2024, 1, 10, 23, 0, 0, 0, time.UTC), true}, // three days after
+		{time.Date(2024, 1, 11, 0, 0, 0, 0, time.UTC), false}, // old enough
+		{time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), false},
+	} {
+		if got := Provisional(sh, done(tc.at)); got != tc.want {
+			t.Errorf("finished %s: provisional = %v", tc.at, got)
+		}
+	}
+	if Provisional(&Shard{}, done(time.Now())) {
+		t.Error("a shard without a window (advertisers) is never provisional")
+	}
 }

@@ -74,6 +74,9 @@ type DatasetCounts struct {
 	Failed  int   `json:"failed"`
 	Pending int   `json:"pending"`
 	Rows    int64 `json:"rows"`
+	// Provisional counts done shards whose window was too recent when they
+	// finished; the next run harvests them again.
+	Provisional int `json:"provisional,omitempty"`
 	// Requests is what the shards cost, retries included; MinRequests is the
 	// least any client could have spent: one per shard, or ceil(rows/max_count)
 	// for paged shards.
@@ -119,6 +122,9 @@ func Count(job Job, shards []*Shard, states []checkpoint.Shard) map[string]Datas
 		switch {
 		case ok && st.Status == checkpoint.StatusDone:
 			c.Done++
+			if Provisional(sh, st) {
+				c.Provisional++
+			}
 		case ok && st.Status == checkpoint.StatusFailed:
 			c.Failed++
 		default:
