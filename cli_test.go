@@ -60,6 +60,7 @@ func TestBadInputIsOneLineExit2AndLeavesNothing(t *testing.T) {
 		{name: "bad window", args: base("--window", "soon"), code: 2, wantMsg: "--window"},
 		{name: "bad advertiser id", args: base("--advertiser-id", "acme"), code: 2, wantMsg: "--advertiser-id"},
 		{name: "unknown flag", args: base("--bogus"), code: 2, wantMsg: "bogus"},
+		{name: "missing --out", args: base(), code: 2, wantMsg: "--out is required"},
 		{name: "missing credentials", args: base(), env: map[string]string{"TIKTOK_CLIENT_KEY": "", "TIKTOK_CLIENT_SECRET": ""}, code: 2, wantMsg: "TIKTOK_CLIENT_SECRET"},
 		{name: "plain http to a remote host", args: base("--api-url", "http://open.tiktokapis.com"), code: 2, wantMsg: "plain http"},
 		{name: "wrong secret", args: base(), env: map[string]string{"TIKTOK_CLIENT_SECRET": "wrong-secret"}, code: 1, wantMsg: "TIKTOK_CLIENT_SECRET"},
@@ -71,8 +72,8 @@ func TestBadInputIsOneLineExit2AndLeavesNothing(t *testing.T) {
 			}
 			out := filepath.Join(t.TempDir(), "out")
 			args := append(tc.args, "--out", out)
-			if tc.name == "unknown flag" {
-				args = tc.args // the parse fails before --out matters
+			if tc.name == "unknown flag" || tc.name == "missing --out" {
+				args = tc.args // the parse fails before --out matters, or --out is what is missing
 			}
 			code, stdout, stderr := runCLI(t, args...)
 			if code != tc.code {
@@ -94,5 +95,20 @@ func TestBadInputIsOneLineExit2AndLeavesNothing(t *testing.T) {
 				t.Fatalf("%d data requests spent on bad input", got)
 			}
 		})
+	}
+}
+
+// TestEveryCommandsUsageErrorsAreOneLine: no command prints its help, or more
+// than one line, for a missing or wrong flag.
+func TestEveryCommandsUsageErrorsAreOneLine(t *testing.T) {
+	for _, args := range [][]string{
+		{"harvest"}, {"status"}, {"sql"}, {"export"}, {"report"},
+		{"status", "--bogus"}, {"sql", "--format", "xml", "--out", "."}, {"nonsense"},
+		{"report", "--out", "/does/not/exist"}, {"export", "--out", "/does/not/exist", "--duckdb", "x.duckdb"},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 2 || stdout != "" || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q: want exit 2 and one stderr line", args, code, stdout, stderr)
+		}
 	}
 }

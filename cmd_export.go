@@ -33,7 +33,7 @@ Examples:
    adharvest export --out eea-2024-01 --duckdb eea.duckdb --csv eea-csv --force
    adharvest export --out eea-2024-01 --csv eea-csv           # CSV files only`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest (required)"},
 			&cli.StringFlag{Name: "duckdb", Usage: "the DuckDB database `FILE` to create"},
 			&cli.StringFlag{Name: "csv", Usage: "also write one CSV file per table into `FOLDER`"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing database file and CSV files"},
@@ -46,6 +46,9 @@ func runExport(c *cli.Context) error {
 	out, dbFile, csvDir, force := c.String("out"), c.String("duckdb"), c.String("csv"), c.Bool("force")
 	if c.Args().Len() > 0 {
 		return harvest.Usagef("export takes no arguments, got %q", c.Args().First())
+	}
+	if out == "" {
+		return harvest.Usagef("--out is required: the folder of a harvest, e.g. adharvest export --out eea-2024-01 --duckdb eea.duckdb")
 	}
 	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
 		return harvest.Usagef("--out %s is not a harvest folder", out)

@@ -91,7 +91,7 @@ Ctrl-C), 2 bad input, 1 other failure.`,
 
 func harvestFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "out", Usage: "output `DIR` (created if missing)", Required: true},
+		&cli.StringFlag{Name: "out", Usage: "output `DIR` (created if missing; required)"},
 		&cli.StringFlag{Name: "job", Usage: "read datasets and queries from a YAML or TOML `FILE` instead of the query flags"},
 		&cli.StringFlag{Name: "datasets", Usage: "comma `LIST` of ads,ad-details,ad-reports,commercial-content,advertisers", Value: "ads", DefaultText: "ads"},
 		&cli.StringFlag{Name: "countries", Usage: "EEA, EU, ALL or a comma `LIST` of ISO codes", Value: "EEA", DefaultText: "EEA"},
@@ -269,7 +269,7 @@ func storedJob(out string) (harvest.Job, bool, error) {
 func runHarvest(ctx context.Context, o harvestOptions) error {
 	now := o.Now()
 	if o.Out == "" {
-		return harvest.Usagef("--out is required")
+		return harvest.Usagef("--out is required: the folder to harvest into (created if missing), e.g. --out eea-2024-01")
 	}
 	prev, hasPrev, err := storedJob(o.Out)
 	if err != nil {
@@ -444,6 +444,7 @@ func discard(out string, store *checkpoint.Store) error {
 		return err
 	}
 	os.Remove(harvest.ManifestPath(out))
+	os.Remove(filepath.Join(out, "report.html")) // it describes the discarded data
 	return store.Reset()
 }
 

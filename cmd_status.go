@@ -26,7 +26,7 @@ func statusCommand() *cli.Command {
 Example:
    adharvest status --out eea-2024-01`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest (required)"},
 			&cli.IntFlag{Name: "daily-quota", Usage: "show today's requests against `N`", EnvVars: []string{"ADHARVEST_DAILY_QUOTA"}},
 		},
 		Action: func(c *cli.Context) error {
@@ -36,6 +36,9 @@ Example:
 }
 
 func runStatus(w io.Writer, out string, budget int, now time.Time) error {
+	if out == "" {
+		return harvest.Usagef("--out is required: the folder of a harvest, e.g. adharvest status --out eea-2024-01")
+	}
 	if _, err := os.Stat(out); err != nil {
 		return harvest.Usagef("--out %s does not exist", out)
 	}
