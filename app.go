@@ -12,7 +12,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	usageErr := func(_ *cli.Context, err error, _ bool) error {
 		return &harvest.UsageError{Msg: err.Error() + " (see --help)"}
 	}
-	cmds := []*cli.Command{harvestCommand(), statusCommand(), sqlCommand(), demoCommand(), fakeAPICommand(), exportCommand()}
+	cmds := []*cli.Command{harvestCommand(), statusCommand(), sqlCommand(), demoCommand(), fakeAPICommand(), reportCommand(), exportCommand()}
 	for _, c := range cmds {
 		c.OnUsageError = usageErr
 	}

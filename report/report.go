@@ -1,0 +1,983 @@
+// Package report writes a one-page HTML summary of an adharvest output folder:
+// what the harvest was asked for and whether it is complete (from
+// manifest.json), and what it holds (from the DuckDB views of package
+// queries): counts per dataset, ad volume per country over time, harvested
+// against reported counts, top advertisers and rejection reasons.
+//
+// The page is self-contained: inline CSS, charts as inline SVG drawn by this
+// package (svg.go), no script, no font, image or stylesheet from anywhere
+// else, and a Content-Security-Policy that forbids loading any. It can be
+// mailed, archived or opened offline and always looks the same.
+//
+// Every section's SQL is an embedded file under sql/ that reads only the
+// views (never the Parquet files), so the numbers are the ones that
+// `adharvest sql` and the notebooks see.
+package report
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"adharvest/countries"
+	"adharvest/harvest"
+	"adharvest/queries"
+	"adharvest/sink"
+)
+
+//go:embed sql/*.sql
+var sqlFiles embed.FS
+
+//go:embed report.html.tmpl
+var pageTemplate string
+
+// Query returns the text of one embedded section query, e.g. "weekly_ads".
+func Query(name string) (string, error) {
+	b, err := sqlFiles.ReadFile("sql/" + name + ".sql")
+	if err != nil {
+		return "", fmt.Errorf("report: no query %q", name)
+	}
+	return string(b), nil
+}
+
+// QueryNames lists the embedded section queries.
+func QueryNames() []string {
+	names, _ := fs.Glob(sqlFiles, "sql/*.sql")
+	for i, n := range names {
+		names[i] = strings.TrimSuffix(strings.TrimPrefix(n, "sql/"), ".sql")
+	}
+	return names
+}
+
+// Options tune a report. The zero value is usable.
+type Options struct {
+	// TopCountries is how many countries get a panel in the weekly chart; 0 means 12.
+	TopCountries int
+	// TopAdvertisers is how many advertisers are ranked; 0 means 15.
+	TopAdvertisers int
+	// TopReasons is how many rejection reasons are ranked; 0 means 10.
+	TopReasons int
+	// DivergeShare is the relative gap between reported and harvested counts
+	// above which a country is highlighted; 0 means 0.05 (5%).
+	DivergeShare float64
+	// Now stamps the page; nil means time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.TopCountries <= 0 {
+		o.TopCountries = 12
+	}
+	if o.TopAdvertisers <= 0 {
+		o.TopAdvertisers = 15
+	}
+	if o.TopReasons <= 0 {
+		o.TopReasons = 10
+	}
+	if o.DivergeShare <= 0 {
+		o.DivergeShare = 0.05
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// WriteFile builds the report of the output folder dir and writes it to path
+// atomically (a reader never sees half a page).
+func WriteFile(ctx context.Context, dir, path string, opts Options) error {
+	var buf bytes.Buffer
+	if err := Write(ctx, &buf, dir, opts); err != nil {
+		return err
+	}
+	return sink.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
+}
+
+// Write builds the report of the output folder dir and writes the HTML to w.
+func Write(ctx context.Context, w io.Writer, dir string, opts Options) error {
+	p, err := Build(ctx, dir, opts)
+	if err != nil {
+		return err
+	}
+	return p.Render(w)
+}
+
+// Page is everything the template shows.
+type Page struct {
+	Dir       string
+	Generated time.Time
+	Version   string // of the tool that harvested, from the manifest
+
+	Manifest    *harvest.Manifest // nil when manifest.json is missing
+	ManifestErr string            // why it could not be read
+	Scope       Scope
+	Status      Status
+	Glance      []Card
+
+	Tables   []TableCount
+	Datasets []DatasetRow
+	RowChart *Chart
+
+	Weekly     *Chart
+	WeeklyNote string
+
+	Compare        []CountryCompare
+	CompareChart   *Chart
+	CompareWeekly  *Chart
+	CompareNote    string
+	CompareSummary string
+	CompareOpen    bool // the per-country table starts unfolded
+	DivergePct     string
+
+	Advertisers     []Advertiser
+	AdvertiserChart *Chart
+
+	Rejections      RejectionSummary
+	Reasons         []Reason
+	ReasonChart     *Chart
+	HasAdDetails    bool
+	HasAds          bool
+	HasReports      bool
+	AdsInJob        bool
+	DetailsInJob    bool
+	ReportsInJob    bool
+	AdsNoDataReason string
+}
+
+// Scope is the job, in words.
+type Scope struct {
+	Datasets   []string
+	Countries  string
+	From, To   string
+	Terms      []string
+	WindowDays int
+	MaxCount   int
+	Queries    []QueryLine
+	APIURL     string
+	JobHash    string
+	Created    string
+	Updated    string
+	Runs       []Run
+}
+
+// QueryLine describes one query of the job.
+type QueryLine struct {
+	Countries string
+	Dates     string
+	Filters   string
+}
+
+// Run is one harvest run from the manifest.
+type Run struct {
+	ID, Started, Ended, Duration, Status, Message string
+	Requests                                      int64
+	Bad                                           bool
+}
+
+// Status says whether the harvest is complete and, if not, what is owed.
+type Status struct {
+	Complete    bool
+	Headline    string
+	Summary     string   // one sentence for a complete harvest
+	Problems    []string // one line per dataset or condition
+	Resume      string   // the command that continues the harvest
+	DetailsOwed int64
+	Shards      []ShardLine
+}
+
+// ShardLine is one dataset's shard counts from the manifest.
+type ShardLine struct {
+	Dataset                       string
+	Shards, Done, Pending, Failed int
+	Rows, Requests, MinRequests   int64
+	Incomplete                    bool
+}
+
+// Card is one number at the top of the page.
+type Card struct {
+	Label, Value, Note string
+	Alert, Wide        bool
+}
+
+// TableCount is one view's row counts.
+type TableCount struct {
+	Table   string
+	Rows    int64
+	Fetched int64
+	Dataset string
+}
+
+// DatasetRow is one dataset's coverage.
+type DatasetRow struct {
+	Dataset     string
+	InJob       bool
+	Items       int64
+	ItemsLabel  string
+	Advertisers string
+	Creators    string
+	Brands      string
+	Countries   string
+	Dates       string
+	Empty       bool
+	EmptyNote   string
+}
+
+// CountryCompare is one country's reported and harvested ad counts.
+type CountryCompare struct {
+	Code, Name  string
+	Reported    string
+	Harvested   string
+	Diff        string
+	Share       string
+	Unfiltered  bool
+	Diverges    bool
+	Dates       string
+	HasReported bool
+}
+
+// Advertiser is one ranked advertiser.
+type Advertiser struct {
+	Rank                  int
+	ID                    int64
+	Name                  string
+	Ads, Countries        int64
+	Reach, ReachTypical   string
+	FirstShown, LastShown string
+}
+
+// RejectionSummary counts detailed and rejected ads.
+type RejectionSummary struct {
+	Detailed, Rejected, WithReasons, TakenDown int64
+	Share                                      string
+}
+
+// Reason is one rejection reason.
+type Reason struct {
+	Text      string
+	Ads       int64
+	Countries string
+}
+
+// Build reads dir's manifest and views and computes the page.
+func Build(ctx context.Context, dir string, opts Options) (*Page, error) {
+	opts.defaults()
+	p := &Page{Dir: dir, Generated: opts.Now().UTC()}
+	if abs, err := filepath.Abs(dir); err == nil {
+		p.Dir = abs
+	}
+	m, err := harvest.ReadManifest(dir)
+	switch {
+	case err == nil:
+		p.Manifest = &m
+		p.Version = m.Version
+	case errors.Is(err, fs.ErrNotExist):
+		p.ManifestErr = "there is no manifest.json in this folder, so what was asked for and whether it is complete are unknown"
+	default:
+		p.ManifestErr = "manifest.json cannot be read (" + err.Error() + "), so what was asked for and whether it is complete are unknown"
+	}
+
+	eng, err := queries.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	db := eng.DB()
+
+	p.scope()
+	if err := p.counts(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := p.status(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := p.weekly(ctx, db, opts.TopCountries); err != nil {
+		return nil, err
+	}
+	if err := p.compare(ctx, db, opts.DivergeShare); err != nil {
+		return nil, err
+	}
+	if err := p.advertisers(ctx, db, opts.TopAdvertisers); err != nil {
+		return nil, err
+	}
+	if err := p.rejections(ctx, db, opts.TopReasons); err != nil {
+		return nil, err
+	}
+	p.glance()
+	return p, nil
+}
+
+// run executes one embedded query and calls scan for every row.
+func run(ctx context.Context, db *sql.DB, name string, scan func(*sql.Rows) error, args ...any) error {
+	q, err := Query(name)
+	if err != nil {
+		return err
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("report query %s: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("report query %s: %w", name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("report query %s: %w", name, err)
+	}
+	return nil
+}
+
+func (p *Page) inJob(dataset string) bool {
+	if p.Manifest == nil {
+		return true // unknown: assume asked for
+	}
+	return p.Manifest.Job.Has(dataset)
+}
+
+func (p *Page) scope() {
+	p.AdsInJob = p.inJob(harvest.DatasetAds)
+	p.DetailsInJob = p.inJob(harvest.DatasetAdDetails)
+	p.ReportsInJob = p.inJob(harvest.DatasetAdReports)
+	if p.Manifest == nil {
+		return
+	}
+	m := p.Manifest
+	s := &p.Scope
+	s.Datasets = m.Job.Datasets
+	s.Countries = describeCountries(m.Job.Countries())
+	s.From, s.To = m.Job.Span()
+	s.Terms = m.Job.Terms()
+	s.WindowDays = m.Job.WindowDays
+	s.MaxCount = m.Job.MaxCount
+	s.APIURL = m.APIURL
+	s.JobHash = m.JobHash
+	s.Created = stamp(m.Created)
+	s.Updated = stamp(m.UpdatedAt)
+	for _, q := range m.Job.Queries {
+		var f []string
+		if len(q.Terms) > 0 {
+			t := "terms " + quoteList(q.Terms)
+			if q.SearchType != "" {
+				t += " (" + q.SearchType + ")"
+			}
+			f = append(f, t)
+		}
+		if len(q.AdvertiserIDs) > 0 {
+			ids := make([]string, len(q.AdvertiserIDs))
+			for i, id := range q.AdvertiserIDs {
+				ids[i] = fmt.Sprint(id)
+			}
+			f = append(f, "advertiser ids "+strings.Join(ids, ", "))
+		}
+		if len(q.CreatorUsernames) > 0 {
+			f = append(f, "creators "+strings.Join(q.CreatorUsernames, ", "))
+		}
+		if q.ReachMin != "" || q.ReachMax != "" {
+			f = append(f, "reach "+orDash(q.ReachMin)+" to "+orDash(q.ReachMax))
+		}
+		if len(f) == 0 {
+			f = append(f, "none (everything in these countries and dates)")
+		}
+		s.Queries = append(s.Queries, QueryLine{Countries: describeCountries(q.Countries), Dates: q.From + " to " + q.To, Filters: strings.Join(f, "; ")})
+	}
+	for _, r := range m.Runs {
+		run := Run{ID: r.RunID, Started: stamp(r.Started), Status: r.Status, Message: strings.Join(strings.Fields(r.Message), " "), Requests: r.Requests}
+		if !r.Ended.IsZero() {
+			run.Ended = stamp(r.Ended)
+			run.Duration = r.Ended.Sub(r.Started).Round(time.Second).String()
+		}
+		run.Bad = r.Status != "complete"
+		s.Runs = append(s.Runs, run)
+	}
+}
+
+func (p *Page) counts(ctx context.Context, db *sql.DB) error {
+	owner := map[string]string{
+		"ads": harvest.DatasetAds, "ad_reports": harvest.DatasetAdReports, "commercial_content": harvest.DatasetCommercialContent,
+		"advertisers": harvest.DatasetAdvertisers,
+	}
+	err := run(ctx, db, "table_counts", func(r *sql.Rows) error {
+		var t TableCount
+		if err := r.Scan(&t.Table, &t.Rows, &t.Fetched); err != nil {
+			return err
+		}
+		t.Dataset = owner[t.Table]
+		if t.Dataset == "" {
+			t.Dataset = harvest.DatasetAdDetails
+		}
+		p.Tables = append(p.Tables, t)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var bars []Bar
+	for _, t := range p.Tables {
+		if t.Rows > 0 {
+			bars = append(bars, Bar{Label: t.Table, Value: float64(t.Rows)})
+		}
+	}
+	p.RowChart = BarChart("chart-rows", "Rows per table", "Horizontal bar chart of the number of rows in each table's view (one row per key, the newest fetch); tables without rows are left out.", "rows (one per key)", bars, false)
+
+	labels := map[string]string{
+		harvest.DatasetAds: "ads", harvest.DatasetAdDetails: "ads detailed", harvest.DatasetAdReports: "ads reported",
+		harvest.DatasetCommercialContent: "posts", harvest.DatasetAdvertisers: "advertisers",
+	}
+	return run(ctx, db, "dataset_coverage", func(r *sql.Rows) error {
+		var (
+			d                            DatasetRow
+			adv, creators, brands, ncnty sql.NullInt64
+			first, last                  sql.NullTime
+		)
+		if err := r.Scan(&d.Dataset, &d.Items, &adv, &creators, &brands, &ncnty, &first, &last); err != nil {
+			return err
+		}
+		d.InJob = p.inJob(d.Dataset)
+		d.ItemsLabel = labels[d.Dataset]
+		d.Advertisers, d.Creators, d.Brands = nullInt(adv), nullInt(creators), nullInt(brands)
+		d.Countries = nullInt(ncnty)
+		if first.Valid {
+			d.Dates = first.Time.Format("2006-01-02") + " to " + last.Time.Format("2006-01-02")
+		}
+		if d.Items == 0 {
+			d.Empty = true
+			d.EmptyNote = p.noData(d.Dataset)
+		}
+		p.Datasets = append(p.Datasets, d)
+		if d.Dataset == harvest.DatasetAds {
+			p.HasAds = d.Items > 0
+		}
+		if d.Dataset == harvest.DatasetAdDetails {
+			p.HasAdDetails = d.Items > 0
+		}
+		if d.Dataset == harvest.DatasetAdReports {
+			p.HasReports = d.Items > 0
+		}
+		return nil
+	})
+}
+
+// noData explains why a dataset holds nothing.
+func (p *Page) noData(dataset string) string {
+	if !p.inJob(dataset) {
+		return "No data for this dataset: the job did not ask for " + dataset + "."
+	}
+	if p.Manifest != nil {
+		c := p.Manifest.Datasets[dataset]
+		if c.Pending+c.Failed > 0 {
+			return fmt.Sprintf("No data for this dataset yet: %d of %d shards are still pending and %d failed.", c.Pending, c.Shards, c.Failed)
+		}
+	}
+	return "No data for this dataset: the API returned nothing for this job."
+}
+
+func (p *Page) status(ctx context.Context, db *sql.DB) error {
+	st := &p.Status
+	if p.AdsInJob && p.DetailsInJob {
+		if err := run(ctx, db, "details_owed", func(r *sql.Rows) error { return r.Scan(&st.DetailsOwed) }); err != nil {
+			return err
+		}
+	}
+	st.Resume = "adharvest harvest --out " + p.Dir
+	if p.Manifest == nil {
+		st.Headline = "Provenance unknown"
+		st.Problems = append(st.Problems, p.ManifestErr+".")
+		return nil
+	}
+	m := p.Manifest
+	for _, d := range m.Job.Datasets {
+		c := m.Datasets[d]
+		line := ShardLine{Dataset: d, Shards: c.Shards, Done: c.Done, Pending: c.Pending, Failed: c.Failed, Rows: c.Rows, Requests: c.Requests, MinRequests: c.MinRequests}
+		line.Incomplete = c.Pending > 0 || c.Failed > 0 || c.Shards == 0
+		st.Shards = append(st.Shards, line)
+		var parts []string
+		if d == harvest.DatasetAdDetails {
+			if st.DetailsOwed > 0 {
+				parts = append(parts, fmt.Sprintf("%s ads found by ads have no detail yet (owed, or refused by the API: adharvest status tells which)", Int(st.DetailsOwed)))
+			} else if c.Pending > 0 {
+				parts = append(parts, "the detail fan-out has not finished")
+			}
+			if c.Failed > 0 {
+				parts = append(parts, "the detail fan-out failed")
+			}
+		} else {
+			if c.Pending > 0 {
+				parts = append(parts, fmt.Sprintf("%d of %d shards pending", c.Pending, c.Shards))
+			}
+			if c.Failed > 0 {
+				parts = append(parts, fmt.Sprintf("%d of %d shards failed", c.Failed, c.Shards))
+			}
+		}
+		if c.Shards == 0 && d != harvest.DatasetAdDetails {
+			parts = append(parts, "not started")
+		}
+		if len(parts) > 0 {
+			st.Problems = append(st.Problems, d+": "+strings.Join(parts, ", "))
+		}
+	}
+	if n := len(m.Runs); n > 0 {
+		last := m.Runs[n-1]
+		switch last.Status {
+		case "complete":
+		case "running":
+			st.Problems = append(st.Problems, "the last run ("+last.RunID+") is still running, or was killed before it could record how it ended")
+		default:
+			msg := "the last run (" + last.RunID + ") " + last.Status
+			if last.Message != "" {
+				msg += ": " + Truncate(last.Message, 240)
+			}
+			st.Problems = append(st.Problems, msg)
+		}
+	} else {
+		st.Problems = append(st.Problems, "no harvest run is recorded")
+	}
+	st.Complete = m.Complete && len(st.Problems) == 0
+	if st.Complete {
+		st.Headline = "Complete"
+		var req int64
+		for _, r := range m.Runs {
+			req += r.Requests
+		}
+		st.Summary = fmt.Sprintf("Every shard of every dataset the job asked for is done: %s requests over %d run(s)", Int(req), len(m.Runs))
+		if last := m.Runs[len(m.Runs)-1]; !last.Ended.IsZero() {
+			st.Summary += ", the last ended " + stamp(last.Ended)
+		}
+		st.Summary += "."
+	} else {
+		st.Headline = "Incomplete harvest"
+	}
+	return nil
+}
+
+func (p *Page) weekly(ctx context.Context, db *sql.DB, top int) error {
+	type key struct {
+		c string
+		w time.Time
+	}
+	vals := map[key]float64{}
+	totals := map[string]float64{}
+	var minW, maxW time.Time
+	err := run(ctx, db, "weekly_ads", func(r *sql.Rows) error {
+		var c string
+		var w time.Time
+		var n int64
+		if err := r.Scan(&c, &w, &n); err != nil {
+			return err
+		}
+		w = time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, time.UTC)
+		vals[key{c, w}] = float64(n)
+		totals[c] += float64(n)
+		if minW.IsZero() || w.Before(minW) {
+			minW = w
+		}
+		if w.After(maxW) {
+			maxW = w
+		}
+		return nil
+	})
+	if err != nil || len(totals) == 0 {
+		return err
+	}
+	cs := make([]string, 0, len(totals))
+	for c := range totals {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if totals[cs[i]] != totals[cs[j]] {
+			return totals[cs[i]] > totals[cs[j]]
+		}
+		return cs[i] < cs[j]
+	})
+	shown := cs
+	if len(cs) > top {
+		shown = cs[:top]
+	}
+	var weeks []time.Time
+	for w := minW; !w.After(maxW); w = w.AddDate(0, 0, 7) {
+		weeks = append(weeks, w)
+	}
+	series := make([]Series, len(shown))
+	for i, c := range shown {
+		s := Series{Name: countryLabel(c), Values: make([]float64, len(weeks))}
+		for j, w := range weeks {
+			s.Values[j] = vals[key{c, w}]
+		}
+		series[i] = s
+	}
+	title := "Ads per week, by country"
+	if len(cs) > len(shown) {
+		title = fmt.Sprintf("Ads per week, the %d countries with the most ads (of %d)", len(shown), len(cs))
+	}
+	desc := fmt.Sprintf("Small multiples: one line chart per country of distinct ads by week of first shown date, on shared scales, for the %d countries with the most ads: %s.", len(shown), strings.Join(shown, ", "))
+	partial := p.partialWeeks(weeks)
+	p.Weekly = SmallMultiples("chart-weekly", title, desc, "ads first shown", weeks, partial, series, 4)
+	var notes []string
+	if len(cs) > len(shown) {
+		notes = append(notes, fmt.Sprintf("%d more countries are not drawn (%s); the table in the next section has all of them.", len(cs)-len(shown), strings.Join(cs[len(shown):], ", ")))
+	}
+	if slices.Contains(partial, true) {
+		notes = append(notes, "Hollow points and dashed lines mark weeks that the harvest's dates cover only in part, so they hold fewer ads.")
+	}
+	if p.adsFiltered() {
+		notes = append(notes, "The job searched with terms, so these are ads matching its queries, not all ads shown.")
+	}
+	p.WeeklyNote = strings.Join(notes, " ")
+	return nil
+}
+
+func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
+	p.DivergePct = fmt.Sprintf("%g%%", share*100)
+	var cats []string
+	var rep, got []float64
+	var hl []bool
+	filtered := 0
+	err := run(ctx, db, "reported_vs_harvested", func(r *sql.Rows) error {
+		var (
+			code       string
+			reported   sql.NullInt64
+			harvested  int64
+			unfiltered bool
+			from, to   sql.NullTime
+		)
+		if err := r.Scan(&code, &reported, &harvested, &unfiltered, &from, &to); err != nil {
+			return err
+		}
+		c := CountryCompare{Code: code, Name: countries.Name(code), Harvested: Int(harvested), Unfiltered: unfiltered, HasReported: reported.Valid}
+		if reported.Valid {
+			c.Reported = Int(reported.Int64)
+			d := harvested - reported.Int64
+			c.Diff = Int(d)
+			if d > 0 {
+				c.Diff = "+" + c.Diff
+			}
+			if reported.Int64 > 0 {
+				c.Share = fmt.Sprintf("%.0f%%", float64(harvested)/float64(reported.Int64)*100)
+				c.Diverges = math.Abs(float64(d)) > share*float64(reported.Int64)
+			} else {
+				c.Diverges = harvested > 0
+			}
+			if from.Valid {
+				c.Dates = from.Time.Format("2006-01-02") + " to " + to.Time.Format("2006-01-02")
+			}
+		} else {
+			c.Reported = "not reported"
+		}
+		if !unfiltered && harvested > 0 {
+			filtered++
+		}
+		p.Compare = append(p.Compare, c)
+		if reported.Valid {
+			cats = append(cats, code)
+			rep = append(rep, float64(reported.Int64))
+			got = append(got, float64(harvested))
+			hl = append(hl, c.Diverges)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	p.CompareChart = GroupedBarChart("chart-compare", "Reported by ad/report against harvested in ads, per country",
+		fmt.Sprintf("Grouped bar chart, one pair of bars per country: the number of ads ad/report says were published, and the distinct ads harvested with a first shown date in the same dates. Countries where the two differ by more than %s are shaded and labelled in red.", p.DivergePct),
+		"ads", cats, []Series{{Name: "reported (ad/report)", Values: rep}, {Name: "harvested (ads)", Values: got}}, hl)
+	diverging := 0
+	var names []string
+	for _, c := range p.Compare {
+		if c.Diverges {
+			diverging++
+			names = append(names, c.Code)
+		}
+	}
+	switch {
+	case len(cats) == 0:
+	case diverging == 0:
+		p.CompareSummary = fmt.Sprintf("All %d reported countries match: harvested and reported counts are within %s of each other.", len(cats), p.DivergePct)
+	default:
+		p.CompareSummary = fmt.Sprintf("%d of %d countries differ by more than %s: %s.", diverging, len(p.Compare), p.DivergePct, strings.Join(names, ", "))
+		p.CompareOpen = true
+	}
+	if err := p.compareWeekly(ctx, db); err != nil {
+		return err
+	}
+	if filtered > 0 {
+		p.CompareNote = fmt.Sprintf("In %d countries every ad was harvested through search terms or other filters, while ad/report counts all ads: there, harvested below reported is expected (marked \"filtered\").", filtered)
+	}
+	return nil
+}
+
+func (p *Page) compareWeekly(ctx context.Context, db *sql.DB) error {
+	var weeks []time.Time
+	var rep, got []float64
+	err := run(ctx, db, "weekly_compare", func(r *sql.Rows) error {
+		var w time.Time
+		var a, b int64
+		if err := r.Scan(&w, &a, &b); err != nil {
+			return err
+		}
+		weeks = append(weeks, time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, time.UTC))
+		rep = append(rep, float64(a))
+		got = append(got, float64(b))
+		return nil
+	})
+	if err != nil || len(weeks) == 0 {
+		return err
+	}
+	// Fill weeks without any row, so that the x axis is regular.
+	var allW []time.Time
+	var allR, allG []float64
+	for i, w := 0, weeks[0]; !w.After(weeks[len(weeks)-1]); w = w.AddDate(0, 0, 7) {
+		allW = append(allW, w)
+		if i < len(weeks) && weeks[i].Equal(w) {
+			allR, allG = append(allR, rep[i]), append(allG, got[i])
+			i++
+		} else {
+			allR, allG = append(allR, 0), append(allG, 0)
+		}
+	}
+	p.CompareWeekly = LineChart("chart-compare-weekly", "Reported and harvested per week, all reported countries together",
+		"Line chart by week: ads counted by ad/report and ads harvested in ads (each ad once per country), summed over the countries that have reports.",
+		"ads (ad × country)", allW, p.partialWeeks(allW), []Series{{Name: "reported (ad/report)", Values: allR, Reference: true}, {Name: "harvested (ads)", Values: allG}})
+	return nil
+}
+
+// adsFiltered reports whether every query of the job narrows ads down by
+// terms, advertisers or reach, so that ads holds only what matched.
+func (p *Page) adsFiltered() bool {
+	if p.Manifest == nil || len(p.Manifest.Job.Queries) == 0 {
+		return false
+	}
+	for _, q := range p.Manifest.Job.Queries {
+		if len(q.Terms) == 0 && len(q.AdvertiserIDs) == 0 && q.ReachMin == "" && q.ReachMax == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// partialWeeks marks the weeks that the job's dates cover only in part.
+func (p *Page) partialWeeks(weeks []time.Time) []bool {
+	if p.Manifest == nil {
+		return nil
+	}
+	from, err1 := time.Parse("2006-01-02", p.Scope.From)
+	to, err2 := time.Parse("2006-01-02", p.Scope.To)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	out := make([]bool, len(weeks))
+	for i, w := range weeks {
+		out[i] = w.Before(from) || w.AddDate(0, 0, 6).After(to)
+	}
+	return out
+}
+
+func (p *Page) advertisers(ctx context.Context, db *sql.DB, top int) error {
+	var bars []Bar
+	err := run(ctx, db, "top_advertisers", func(r *sql.Rows) error {
+		var (
+			a             Advertiser
+			name, typical sql.NullString
+			rmin, rmax    sql.NullInt64
+			open          sql.NullBool
+			first, last   sql.NullTime
+		)
+		if err := r.Scan(&a.ID, &name, &a.Ads, &a.Countries, &rmin, &rmax, &open, &typical, &first, &last); err != nil {
+			return err
+		}
+		a.Rank = len(p.Advertisers) + 1
+		a.Name = strings.Join(strings.Fields(name.String), " ")
+		if a.Name == "" {
+			a.Name = "(no name)"
+		}
+		a.Reach = reachRange(rmin, rmax, open.Valid && open.Bool)
+		a.ReachTypical = orDash(typical.String)
+		if first.Valid {
+			a.FirstShown = first.Time.Format("2006-01-02")
+		}
+		if last.Valid {
+			a.LastShown = last.Time.Format("2006-01-02")
+		}
+		p.Advertisers = append(p.Advertisers, a)
+		bars = append(bars, Bar{Label: a.Name, Value: float64(a.Ads), Tip: fmt.Sprintf("%s (business id %d)", a.Name, a.ID)})
+		return nil
+	}, top)
+	if err != nil {
+		return err
+	}
+	p.AdvertiserChart = BarChart("chart-advertisers", fmt.Sprintf("Top %d advertisers by distinct ads", len(bars)),
+		"Horizontal bar chart of the advertisers with the most distinct ads in the ads table, most first.", "distinct ads", bars, false)
+	return nil
+}
+
+func (p *Page) rejections(ctx context.Context, db *sql.DB, top int) error {
+	s := &p.Rejections
+	err := run(ctx, db, "rejection_summary", func(r *sql.Rows) error {
+		return r.Scan(&s.Detailed, &s.Rejected, &s.WithReasons, &s.TakenDown)
+	})
+	if err != nil {
+		return err
+	}
+	if s.Detailed > 0 {
+		s.Share = fmt.Sprintf("%.1f%%", float64(s.Rejected)/float64(s.Detailed)*100)
+	}
+	var bars []Bar
+	err = run(ctx, db, "rejection_reasons", func(r *sql.Rows) error {
+		var (
+			x    Reason
+			list any
+		)
+		if err := r.Scan(&x.Text, &x.Ads, &list); err != nil {
+			return err
+		}
+		x.Text = strings.Join(strings.Fields(x.Text), " ")
+		x.Countries = strings.Join(anyStrings(list), ", ")
+		p.Reasons = append(p.Reasons, x)
+		bars = append(bars, Bar{Label: x.Text, Value: float64(x.Ads)})
+		return nil
+	}, top)
+	if err != nil {
+		return err
+	}
+	p.ReasonChart = BarChart("chart-reasons", "Rejection reasons by number of ads",
+		"Horizontal bar chart of the reasons given in ad details' rejection information, by the number of distinct ads each was given for.", "ads rejected with this reason", bars, true)
+	return nil
+}
+
+func (p *Page) glance() {
+	st := p.Status
+	card := Card{Label: "status", Value: st.Headline}
+	if !st.Complete && p.Manifest != nil {
+		card.Value = "Incomplete"
+	}
+	if !st.Complete {
+		card.Alert = true
+		card.Note = fmt.Sprintf("%d problem(s), see below", len(st.Problems))
+	} else {
+		card.Note = "every shard done"
+	}
+	p.Glance = append(p.Glance, card)
+	if p.Manifest != nil {
+		p.Glance = append(p.Glance, Card{Label: "dates", Value: p.Scope.From + " – " + p.Scope.To, Note: fmt.Sprintf("windows of %d days", p.Scope.WindowDays), Wide: true})
+		p.Glance = append(p.Glance, Card{Label: "countries", Value: fmt.Sprint(len(p.Manifest.Job.Countries())), Note: Truncate(p.Scope.Countries, 40)})
+	}
+	for _, d := range p.Datasets {
+		if !d.InJob && d.Items == 0 {
+			continue
+		}
+		c := Card{Label: d.Dataset, Value: Int(d.Items), Note: d.ItemsLabel}
+		if d.Dataset == harvest.DatasetAdReports {
+			c.Note = "ads reported"
+		}
+		if d.Items == 0 {
+			c.Value, c.Note, c.Alert = "no data", "", true
+		}
+		p.Glance = append(p.Glance, c)
+	}
+}
+
+// Render writes the page as HTML.
+func (p *Page) Render(w io.Writer) error {
+	t, err := template.New("report").Funcs(template.FuncMap{
+		"f":       func(v float64) string { return fmt.Sprintf("%.1f", v) },
+		"int":     Int,
+		"inc":     func(i int) int { return i + 1 },
+		"join":    strings.Join,
+		"rotate":  func(t Text) string { return fmt.Sprintf("rotate(%.0f %.1f %.1f)", t.Rotate, t.X, t.Y) },
+		"country": countryLabel,
+	}).Parse(pageTemplate)
+	if err != nil {
+		return err
+	}
+	return t.Execute(w, p)
+}
+
+// countryLabel is "FR France", or the code alone when the name is unknown.
+func countryLabel(code string) string {
+	if n := countries.Name(code); n != "" {
+		return code + " " + n
+	}
+	return code
+}
+
+// describeCountries names well-known sets instead of listing 30 codes.
+func describeCountries(cs []string) string {
+	s := slices.Clone(cs)
+	slices.Sort(s)
+	s = slices.Compact(s)
+	switch {
+	case slices.Equal(s, countries.All):
+		return "EEA and GB (31)"
+	case slices.Equal(s, countries.EEA):
+		return "EEA (30)"
+	case slices.Equal(s, countries.EU27):
+		return "EU (27)"
+	}
+	return strings.Join(s, ", ")
+}
+
+func reachRange(lo, hi sql.NullInt64, open bool) string {
+	switch {
+	case !lo.Valid && !hi.Valid:
+		return "unknown"
+	case open:
+		return Num(float64(lo.Int64), true) + " – " + Num(float64(max(lo.Int64, hi.Int64)), true) + "+"
+	case !hi.Valid:
+		return "at least " + Num(float64(lo.Int64), true)
+	}
+	return Num(float64(lo.Int64), true) + " – " + Num(float64(hi.Int64), true)
+}
+
+func anyStrings(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nullInt(n sql.NullInt64) string {
+	if !n.Valid {
+		return ""
+	}
+	return Int(n.Int64)
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, x := range s {
+		q[i] = "“" + x + "”"
+	}
+	return strings.Join(q, ", ")
+}
