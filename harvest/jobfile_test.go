@@ -216,7 +216,9 @@ func FuzzParseJobFile(f *testing.F) {
 
 func TestProvisional(t *testing.T) {
 	sh := &Shard{Window: Window{From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 1, 7, 0, 0, 0, 0, time.UTC)}}
-	done := func(at time.Time) checkpoint.Shard { return checkpoint.Shard{Status: checkpoint.StatusDone, UpdatedAt: at} }
+	done := func(at time.Time) checkpoint.Shard {
+		return checkpoint.Shard{Status: checkpoint.StatusDone, UpdatedAt: at}
+	}
 	for _, tc := range []struct {
 		at   time.Time
 		want bool
