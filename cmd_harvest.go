@@ -170,13 +170,13 @@ func harvestOptionsFrom(c *cli.Context) (harvestOptions, error) {
 			return o, err
 		}
 		q := harvest.Query{
-			Countries: splitList(c.String("countries")), From: c.String("from"), To: c.String("to"),
+			Countries: harvest.SplitList(c.String("countries")), From: c.String("from"), To: c.String("to"),
 			Terms: c.StringSlice("term"), SearchType: c.String("search-type"),
 			CreatorUsernames: c.StringSlice("creator-username"),
 			ReachMin:         c.String("reach-min"), ReachMax: c.String("reach-max"),
 		}
 		for _, s := range c.StringSlice("advertiser-id") {
-			for _, part := range splitList(s) {
+			for _, part := range harvest.SplitList(s) {
 				id, err := harvest.ParseAdvertiserID(part)
 				if err != nil {
 					return o, harvest.Usagef("--advertiser-id: %v", err)
@@ -184,7 +184,7 @@ func harvestOptionsFrom(c *cli.Context) (harvestOptions, error) {
 				q.AdvertiserIDs = append(q.AdvertiserIDs, id)
 			}
 		}
-		o.Job = harvest.Job{Datasets: splitList(c.String("datasets")), WindowDays: days, MaxCount: c.Int("max-count"), Queries: []harvest.Query{q}}
+		o.Job = harvest.Job{Datasets: harvest.SplitList(c.String("datasets")), WindowDays: days, MaxCount: c.Int("max-count"), Queries: []harvest.Query{q}}
 	}
 	if err := credentialsFrom(c, &o); err != nil {
 		return o, err
@@ -229,16 +229,6 @@ func credentialsFrom(c *cli.Context, o *harvestOptions) error {
 		o.ClientSecret = strings.TrimSpace(os.Getenv("TIKTOK_CLIENT_SECRET"))
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // storedJob reads the job a folder already holds, without creating anything.

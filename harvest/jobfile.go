@@ -42,7 +42,7 @@ type StringList []string
 
 func (s *StringList) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
-		*s = splitComma(n.Value)
+		*s = SplitList(n.Value)
 		return nil
 	}
 	var l []string
@@ -56,7 +56,7 @@ func (s *StringList) UnmarshalYAML(n *yaml.Node) error {
 func (s *StringList) UnmarshalTOML(v any) error {
 	switch x := v.(type) {
 	case string:
-		*s = splitComma(x)
+		*s = SplitList(x)
 	case []any:
 		for _, e := range x {
 			str, ok := e.(string)
@@ -71,7 +71,8 @@ func (s *StringList) UnmarshalTOML(v any) error {
 	return nil
 }
 
-func splitComma(s string) []string {
+// SplitList splits a comma-separated list, dropping blanks.
+func SplitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
