@@ -112,3 +112,21 @@ func TestEveryCommandsUsageErrorsAreOneLine(t *testing.T) {
 		}
 	}
 }
+
+func TestJobFileWithUnknownKeyIsAUsageError(t *testing.T) {
+	setCreds(t, nil)
+	job := filepath.Join(t.TempDir(), "job.yaml")
+	os.WriteFile(job, []byte("from: 2024-01-01\nto: 2024-01-31\ncountry: FR\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCLI(t, "harvest", "--out", out, "--job", job)
+	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "country") {
+		t.Fatalf("exit %d %q", code, stderr)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatal("a bad job file left a folder behind")
+	}
+	code, _, stderr = runCLI(t, "harvest", "--out", out, "--job", job, "--countries", "DE")
+	if code != 2 || !strings.Contains(stderr, "cannot be combined") {
+		t.Fatalf("--job with --countries: exit %d %q", code, stderr)
+	}
+}

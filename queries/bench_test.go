@@ -3,9 +3,7 @@ package queries
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,22 +11,10 @@ import (
 	"adharvest/sink"
 )
 
-var (
-	millionOnce sync.Once
-	millionDir  string
-	millionErr  error
-)
-
-// millionAds lays out 1,000,000 ads over 30 countries, 50 parts each, once per
-// test binary.
+// millionAds lays out 1,000,000 ads over 30 countries, 50 parts each.
 func millionAds(b *testing.B) string {
-	millionOnce.Do(func() {
-		dir, err := makeTempDir()
-		if err != nil {
-			millionErr = err
-			return
-		}
-		millionDir = dir
+	dir := b.TempDir()
+	{
 		const perPart = 1_000_000 / 30 / 50
 		now := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 		id := int64(7_000_000_000_000_000_000)
@@ -44,16 +30,12 @@ func millionAds(b *testing.B) string {
 				}
 				path := filepath.Join(sink.Ads.PartitionDir(dir, c), fmt.Sprintf("bench-p%05d.parquet", p))
 				if err := sink.WriteParquet(path, rows); err != nil {
-					millionErr = err
-					return
+					b.Fatal(err)
 				}
 			}
 		}
-	})
-	if millionErr != nil {
-		b.Fatal(millionErr)
 	}
-	return millionDir
+	return dir
 }
 
 // BenchmarkGroupBy1M times a per-country, per-week group-by over one million
@@ -89,5 +71,3 @@ func BenchmarkGroupBy1M(b *testing.B) {
 		})
 	}
 }
-
-func makeTempDir() (string, error) { return os.MkdirTemp("", "adharvest-bench-") }
