@@ -420,12 +420,23 @@ func (r *repl) run(src lineSource) error {
 func (r *repl) statements(stmts []string) bool {
 	for _, s := range stmts {
 		r.note(strings.Join(strings.Fields(s), " ") + ";")
-		rows, err := r.eng.Query(r.ctx, s)
+		// Ctrl-C while a statement runs cancels that statement, not the session.
+		ctx, cancel := context.WithCancel(r.ctx)
+		f := func() { cancel() }
+		onInterrupt.Store(&f)
+		rows, err := r.eng.Query(ctx, s)
 		if err == nil {
 			err = queries.Write(r.out, r.format, rows)
 		}
+		onInterrupt.Store(nil)
+		interrupted := ctx.Err() != nil
+		cancel()
 		if r.ctx.Err() != nil {
 			return false
+		}
+		if interrupted {
+			fmt.Fprintln(r.errOut, "Interrupted.")
+			return true
 		}
 		if err != nil {
 			r.fail(err)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"adharvest/harvest"
@@ -32,7 +33,14 @@ func main() {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-sigs
+		for {
+			s := <-sigs
+			if f := onInterrupt.Load(); f != nil && s == os.Interrupt {
+				(*f)()
+				continue
+			}
+			break
+		}
 		fmt.Fprintln(os.Stderr, "adharvest: stopping at a safe point; press Ctrl-C again to quit at once (the checkpoint stays consistent)")
 		cancel()
 		<-sigs
@@ -41,6 +49,10 @@ func main() {
 	}()
 	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
 }
+
+// onInterrupt, when set, takes Ctrl-C instead of stopping the command: the sql
+// prompt uses it to cancel only the statement that is running.
+var onInterrupt atomic.Pointer[func()]
 
 // run executes the command line and maps its outcome to an exit code in one place.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
