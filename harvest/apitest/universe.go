@@ -173,9 +173,8 @@ type Universe struct {
 	creatorsIn  [][]uint16     // content country index -> creators
 	feistelKeys [feistelRounds]uint64
 
-	mu          sync.Mutex
-	adDays      map[int32][]adSkel
-	contentDays map[int32][]contentSkel
+	adDays      dayCache[adSkel]
+	contentDays dayCache[contentSkel]
 }
 
 type creatorInfo struct {
@@ -199,12 +198,10 @@ func NewUniverse(seed int64, density int) *Universe {
 		density = 10000
 	}
 	u := &Universe{
-		seed:        uint64(seed),
-		density:     density,
-		advByID:     map[int64]int{},
-		byCreator:   map[string]int{},
-		adDays:      map[int32][]adSkel{},
-		contentDays: map[int32][]contentSkel{},
+		seed:      uint64(seed),
+		density:   density,
+		advByID:   map[int64]int{},
+		byCreator: map[string]int{},
 	}
 	for i := range u.feistelKeys {
 		u.feistelKeys[i] = u.hash(tagFeistel, uint64(i), 0, 0)
@@ -749,25 +746,40 @@ func (u *Universe) genAd(day int32, home, idx int, full bool) (adSkel, Ad) {
 }
 
 func (u *Universe) adDay(day int32) []adSkel {
-	u.mu.Lock()
-	s, ok := u.adDays[day]
-	u.mu.Unlock()
+	return u.adDays.get(day, func() []adSkel {
+		var out []adSkel
+		for home := range adCountries {
+			for idx, n := 0, u.adCount(day, home); idx < n; idx++ {
+				sk, _ := u.genAd(day, home, idx, false)
+				out = append(out, sk)
+			}
+		}
+		return out
+	})
+}
+
+// dayCache memoises one day's skeletons. It is bounded (dayCacheLimit days) so
+// that a long-running fake cannot grow without limit; a day that falls out is
+// simply generated again, identically.
+type dayCache[T any] struct {
+	mu sync.Mutex
+	m  map[int32][]T
+}
+
+func (c *dayCache[T]) get(day int32, gen func() []T) []T {
+	c.mu.Lock()
+	s, ok := c.m[day]
+	c.mu.Unlock()
 	if ok {
 		return s
 	}
-	var out []adSkel
-	for home := range adCountries {
-		for idx, n := 0, u.adCount(day, home); idx < n; idx++ {
-			sk, _ := u.genAd(day, home, idx, false)
-			out = append(out, sk)
-		}
+	out := gen()
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= dayCacheLimit {
+		c.m = map[int32][]T{}
 	}
-	u.mu.Lock()
-	if len(u.adDays) >= dayCacheLimit {
-		clear(u.adDays)
-	}
-	u.adDays[day] = out
-	u.mu.Unlock()
+	c.m[day] = out
+	c.mu.Unlock()
 	return out
 }
 
@@ -1018,26 +1030,16 @@ func (u *Universe) genContent(day int32, country, idx int, full bool) (contentSk
 }
 
 func (u *Universe) contentDay(day int32) []contentSkel {
-	u.mu.Lock()
-	s, ok := u.contentDays[day]
-	u.mu.Unlock()
-	if ok {
-		return s
-	}
-	var out []contentSkel
-	for c := range contentCountries {
-		for idx, n := 0, u.contentCount(day, c); idx < n; idx++ {
-			sk, _ := u.genContent(day, c, idx, false)
-			out = append(out, sk)
+	return u.contentDays.get(day, func() []contentSkel {
+		var out []contentSkel
+		for c := range contentCountries {
+			for idx, n := 0, u.contentCount(day, c); idx < n; idx++ {
+				sk, _ := u.genContent(day, c, idx, false)
+				out = append(out, sk)
+			}
 		}
-	}
-	u.mu.Lock()
-	if len(u.contentDays) >= dayCacheLimit {
-		clear(u.contentDays)
-	}
-	u.contentDays[day] = out
-	u.mu.Unlock()
-	return out
+		return out
+	})
 }
 
 func (u *Universe) matchContent(country string, from, to time.Time, usernames []string) []contentSkel {
