@@ -101,6 +101,19 @@ func Truncate(s string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
+// seriesTicks is the value axis shared by every series of a chart: about n
+// nice ticks from zero past the largest value, and the top tick.
+func seriesTicks(series []Series, n int) (ticks []float64, top float64) {
+	maxV := 0.0
+	for _, s := range series {
+		for _, v := range s.Values {
+			maxV = math.Max(maxV, v)
+		}
+	}
+	ticks = niceTicks(maxV, n)
+	return ticks, ticks[len(ticks)-1]
+}
+
 // niceTicks returns about n round tick values from 0 to at least max.
 func niceTicks(max float64, n int) []float64 {
 	if max <= 0 || math.IsNaN(max) || math.IsInf(max, 0) {
@@ -294,14 +307,7 @@ func GroupedBarChart(id, title, desc, yLabel string, categories []string, series
 	colors := Palette
 	legendBottom := c.legend(0, titleY+26, names, colors)
 
-	maxV := 0.0
-	for _, s := range series {
-		for _, v := range s.Values {
-			maxV = math.Max(maxV, v)
-		}
-	}
-	ticks := niceTicks(maxV, 5)
-	top := ticks[len(ticks)-1]
+	ticks, top := seriesTicks(series, 5)
 	left := math.Max(textWidth(Num(top, true))+22, 48)
 	right := 10.0
 	y0 := legendBottom + 14
@@ -428,14 +434,7 @@ func LineChart(id, title, desc, yLabel string, weeks []time.Time, partial []bool
 		}
 	}
 
-	maxV := 0.0
-	for _, s := range series {
-		for _, v := range s.Values {
-			maxV = math.Max(maxV, v)
-		}
-	}
-	ticks := niceTicks(maxV, 5)
-	top := ticks[len(ticks)-1]
+	ticks, top := seriesTicks(series, 5)
 	left := math.Max(textWidth(Num(top, true))+22, 48)
 	right := 24.0
 	y0 := legendBottom + 14
@@ -501,14 +500,7 @@ func SmallMultiples(id, title, desc, yLabel string, weeks []time.Time, partial [
 	}
 	cols = min(cols, len(series))
 	c := newChart(id, title, desc)
-	maxV := 0.0
-	for _, s := range series {
-		for _, v := range s.Values {
-			maxV = math.Max(maxV, v)
-		}
-	}
-	ticks := niceTicks(maxV, 3)
-	top := ticks[len(ticks)-1]
+	ticks, top := seriesTicks(series, 3)
 
 	const (
 		gapX   = 28.0

@@ -16,6 +16,8 @@ import (
 	"os"
 	"strings"
 
+	"adharvest/report/htmlcheck"
+
 	"golang.org/x/net/html"
 )
 
@@ -38,24 +40,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "domcheck: the DOM does not parse:", err)
 		os.Exit(1)
 	}
-	charts, notes := 0, 0
-	walk(root, func(n *html.Node) {
-		switch n.Data {
-		case "svg":
-			charts++
-			checkChart(n, fail)
-		case "script", "link", "iframe", "img", "object", "embed", "video", "audio", "base":
-			fail("the page has a <%s> element", n.Data)
-		}
-		for _, a := range n.Attr {
-			if (a.Key == "src" || a.Key == "href" && !strings.HasPrefix(a.Val, "#")) && a.Val != "" {
-				fail("<%s %s=%q> points outside the page", n.Data, a.Key, a.Val)
-			}
-		}
-		if hasClass(n, "nodata") {
+	chartsByID, chartProblems := htmlcheck.Charts(root)
+	charts, notes := len(chartsByID), 0
+	problems = append(problems, chartProblems...)
+	problems = append(problems, htmlcheck.SelfContained(root)...)
+	htmlcheck.Walk(root, func(n *html.Node) {
+		if htmlcheck.HasClass(n, "nodata") {
 			notes++
 			if *noEmpty {
-				fail("a section has no data: %q", text(n))
+				fail("a section has no data: %q", htmlcheck.Text(n))
 			}
 		}
 	})
@@ -72,27 +65,6 @@ func main() {
 		os.Exit(1)
 	}
 	fmt.Printf("domcheck: %d charts, each with a title and data marks; %d 'no data' notes; nothing loaded from elsewhere\n", charts, notes)
-}
-
-func checkChart(svg *html.Node, fail func(string, ...any)) {
-	id := attr(svg, "id")
-	title, marks := "", 0
-	for c := svg.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && c.Data == "title" {
-			title = text(c)
-		}
-	}
-	walk(svg, func(n *html.Node) {
-		if hasClass(n, "mark") && (n.Data == "rect" || n.Data == "path" || n.Data == "circle") {
-			marks++
-		}
-	})
-	if title == "" {
-		fail("chart %q has no <title>", id)
-	}
-	if marks == 0 {
-		fail("chart %q (%s) is empty: no data mark", id, title)
-	}
 }
 
 func checkPNG(path string, fail func(string, ...any)) {
@@ -133,46 +105,4 @@ func inked(img image.Image) float64 {
 		return 0
 	}
 	return float64(dark) / float64(total)
-}
-
-func walk(n *html.Node, f func(*html.Node)) {
-	if n.Type == html.ElementNode {
-		f(n)
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		walk(c, f)
-	}
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func hasClass(n *html.Node, class string) bool {
-	for _, c := range strings.Fields(attr(n, "class")) {
-		if c == class {
-			return true
-		}
-	}
-	return false
-}
-
-func text(n *html.Node) string {
-	var b strings.Builder
-	var rec func(*html.Node)
-	rec = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			rec(c)
-		}
-	}
-	rec(n)
-	return strings.Join(strings.Fields(b.String()), " ")
 }
