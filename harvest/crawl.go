@@ -58,6 +58,7 @@ type Crawler struct {
 	Now    func() time.Time
 
 	requests atomic.Int64
+	haltErr  atomic.Pointer[error]
 }
 
 // Events reports crawl progress to the user interface.
@@ -147,7 +148,8 @@ func (c *Crawler) Run(ctx context.Context, shards []*Shard) error {
 	}
 	var failed []string
 	var firstErr error
-	err := fanOut(ctx, c.Concurrency, todo, func(ctx context.Context, sh *Shard) error {
+	c.haltErr.Store(nil)
+	err := fanOut(ctx, c.Concurrency, todo, c.halt, func(ctx context.Context, sh *Shard) error {
 		st, err := c.runShard(ctx, sh)
 		if c.Events.ShardDone != nil {
 			c.Events.ShardDone(sh, st, err)
@@ -183,39 +185,41 @@ func Provisional(sh *Shard, st checkpoint.Shard) bool {
 }
 
 // fanOut runs work on every item with n workers. An error that asStop
-// classes as a stop (quota, budget, full disk, interruption) cancels the
-// items not yet started and is returned once the running ones have ended;
-// any other error is handed to fail, under a lock, and the rest go on. A
-// non-nil error from fail stops everything too.
-func fanOut[T any](ctx context.Context, n int, items []T, work func(context.Context, T) error, fail func(T, error) error) error {
-	runCtx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
+// classes as a stop (quota, budget, full disk, interruption) is passed to halt
+// and ends the feeding of new items, but cancels nothing: requests already in
+// flight were paid for and their answers are kept, and each worker stops at
+// its next request (see Crawler.halted). The stop is returned once the running
+// items have ended. Any other error is handed to fail, under a lock, and the
+// rest go on; a non-nil error from fail stops everything too.
+func fanOut[T any](ctx context.Context, n int, items []T, halt func(error), work func(context.Context, T) error, fail func(T, error) error) error {
+	quit := make(chan struct{})
 	ch := make(chan T)
 	var (
 		mu      sync.Mutex
 		stopErr error
 		wg      sync.WaitGroup
 	)
-	halt := func(err error) {
+	stop := func(err error) {
 		if stopErr == nil {
 			stopErr = err
+			halt(err)
+			close(quit)
 		}
-		stop(err)
 	}
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for it := range ch {
-				err := work(runCtx, it)
+				err := work(ctx, it)
 				if err == nil {
 					continue
 				}
 				mu.Lock()
-				if se := asStop(err, runCtx); se != nil {
-					halt(se)
+				if se := asStop(err, ctx); se != nil {
+					stop(se)
 				} else if ferr := fail(it, err); ferr != nil {
-					halt(ferr)
+					stop(ferr)
 				}
 				mu.Unlock()
 			}
@@ -225,7 +229,9 @@ feed:
 	for _, it := range items {
 		select {
 		case ch <- it:
-		case <-runCtx.Done():
+		case <-quit:
+			break feed
+		case <-ctx.Done():
 			break feed
 		}
 	}
@@ -236,6 +242,18 @@ feed:
 		return stopErr
 	case ctx.Err() != nil:
 		return &StopError{Reason: "interrupted", Err: ctx.Err()}
+	}
+	return nil
+}
+
+// halt records why the crawl is stopping; halted returns it. Workers check it
+// before every request, so a stop lets in-flight requests finish and sends no
+// new ones.
+func (c *Crawler) halt(err error) { c.haltErr.CompareAndSwap(nil, &err) }
+
+func (c *Crawler) halted() error {
+	if p := c.haltErr.Load(); p != nil {
+		return *p
 	}
 	return nil
 }
@@ -316,6 +334,9 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := c.halted(); err != nil {
 			return err
 		}
 		body := sh.request(st.NextSearchID)

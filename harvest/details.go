@@ -152,7 +152,8 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 	if c.DetailBudget > 0 && c.DetailBudget < len(todo) {
 		batch = todo[:c.DetailBudget]
 	}
-	stopErr := fanOut(ctx, c.Concurrency, batch, func(ctx context.Context, id int64) error {
+	c.haltErr.Store(nil)
+	stopErr := fanOut(ctx, c.Concurrency, batch, c.halt, func(ctx context.Context, id int64) error {
 		return c.fetchDetail(ctx, sh, id, &mu, &st, &seq, &pending)
 	}, func(id int64, err error) error {
 		mu.Lock()
@@ -187,6 +188,9 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 
 // fetchDetail fetches one ad's details and commits the response.
 func (c *Crawler) fetchDetail(ctx context.Context, sh *Shard, id int64, mu *sync.Mutex, st *checkpoint.Shard, seq, pending *int) error {
+	if err := c.halted(); err != nil {
+		return err
+	}
 	body := api.AdDetailRequest{AdID: id}
 	resp, err := c.Client.Call(ctx, api.EndpointAdDetail, api.AdDetailFields, body)
 	if err != nil {
