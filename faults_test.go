@@ -82,6 +82,18 @@ func sameTables(t *testing.T, ref, dir string) {
 	}
 }
 
+// resumeToReference resumes the harvest in dir with the binary, with no job
+// flags, and requires it to finish with exactly the rows of ref.
+func resumeToReference(t *testing.T, bin string, srv *apitest.Server, ref, dir, after string) {
+	t.Helper()
+	cmd := exec.Command(bin, "harvest", "--out", dir, "--retry-base", "1ms", "--rps", "0", "--progress", "none")
+	cmd.Env = binEnv(srv)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("resume %s: %v\n%s", after, err, out)
+	}
+	sameTables(t, ref, dir)
+}
+
 func TestFaultProfilesGiveTheCleanResult(t *testing.T) {
 	ref := reference(t)
 	for _, tc := range []struct {
@@ -190,12 +202,7 @@ func TestFailpointCrashes(t *testing.T) {
 				}
 			}
 			eng.Close()
-			cmd = exec.Command(bin, "harvest", "--out", dir, "--retry-base", "1ms", "--rps", "0", "--progress", "none")
-			cmd.Env = binEnv(srv)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("resume after %s: %v\n%s", fp, err, out)
-			}
-			sameTables(t, ref, dir)
+			resumeToReference(t, bin, srv, ref, dir, "after "+fp)
 			noTempFiles(t, dir)
 		})
 	}
@@ -216,12 +223,7 @@ func TestDiskFullStopsCleanlyAndResumes(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 75 || !bytes.Contains(out, []byte("disk is full")) {
 		t.Fatalf("full disk: exit %d (%v), want 75 naming the full disk:\n%s", code, err, out)
 	}
-	cmd = exec.Command(bin, "harvest", "--out", dir, "--retry-base", "1ms", "--rps", "0", "--progress", "none")
-	cmd.Env = binEnv(srv)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("resume after a full disk: %v\n%s", err, out)
-	}
-	sameTables(t, ref, dir)
+	resumeToReference(t, bin, srv, ref, dir, "after a full disk")
 	noTempFiles(t, dir)
 }
 
@@ -272,12 +274,7 @@ func TestSignals(t *testing.T) {
 			}
 			t.Logf("%s: stopped in %s", tc.name, took.Round(time.Millisecond))
 			srv.SetFaults(apitest.Faults{})
-			resume := exec.Command(bin, "harvest", "--out", dir, "--retry-base", "1ms", "--rps", "0", "--progress", "none")
-			resume.Env = binEnv(srv)
-			if out, err := resume.CombinedOutput(); err != nil {
-				t.Fatalf("resume: %v\n%s", err, out)
-			}
-			sameTables(t, ref, dir)
+			resumeToReference(t, bin, srv, ref, dir, "after "+tc.name)
 		})
 	}
 }
