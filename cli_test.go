@@ -9,18 +9,19 @@ import (
 	"testing"
 	"time"
 
-	"adharvest/harvest"
-	"adharvest/harvest/apitest"
+	"adharvest/commands"
+	"adharvest/tiktok"
+	"adharvest/tiktok/apitest"
 )
 
 // fastRetry keeps fault-injection tests quick; production waits seconds.
-var fastRetry = harvest.RetryPolicy{Initial: 2 * time.Millisecond, Max: 20 * time.Millisecond, MaxElapsed: 20 * time.Second, MaxAttempts: 15, MaxRetryAfter: 1500 * time.Millisecond}
+var fastRetry = tiktok.RetryPolicy{Initial: 2 * time.Millisecond, Max: 20 * time.Millisecond, MaxElapsed: 20 * time.Second, MaxAttempts: 15, MaxRetryAfter: 1500 * time.Millisecond}
 
 // cli runs the command line in-process and returns its exit code and output.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(context.Background(), append([]string{"adharvest"}, args...), &out, &errb)
+	code := commands.Main(context.Background(), commands.Env{Stdin: os.Stdin, Stdout: &out, Stderr: &errb}, append([]string{"adharvest"}, args...))
 	return code, out.String(), errb.String()
 }
 

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"adharvest/harvest/apitest"
 	"adharvest/queries"
 	"adharvest/sink"
+	"adharvest/tiktok/apitest"
 )
 
 var (

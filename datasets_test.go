@@ -16,8 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"adharvest/harvest/apitest"
 	"adharvest/queries"
+	"adharvest/tiktok/apitest"
 )
 
 // End-to-end tests of the five datasets: harvest through the command line

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"adharvest/countries"
-	"adharvest/harvest/apitest"
 	"adharvest/queries"
+	"adharvest/tiktok/apitest"
 )
 
 type adKey struct {

@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"adharvest/harvest/apitest"
 	"adharvest/internal/failpoint"
 	"adharvest/queries"
 	"adharvest/sink"
+	"adharvest/tiktok/apitest"
 
 	"github.com/klauspost/compress/zstd"
 )

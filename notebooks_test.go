@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"adharvest/harvest/apitest"
 	"adharvest/queries"
+	"adharvest/tiktok/apitest"
 )
 
 // notebookCell is one cell of an .ipynb file (nbformat 4).

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"adharvest/harvest/apitest"
+	"adharvest/commands"
 	"adharvest/report/htmlcheck"
+	"adharvest/tiktok/apitest"
 
 	"golang.org/x/net/html"
 )
@@ -166,7 +167,7 @@ func TestReportUsageErrors(t *testing.T) {
 // is incomplete and what is owed, and sections without data say so instead
 // of drawing empty charts.
 func TestReportOfAnIncompleteHarvest(t *testing.T) {
-	dir := harvestForAnalysis(t, apitest.Options{Quirks: true, DailyQuota: 5}, exitResume)
+	dir := harvestForAnalysis(t, apitest.Options{Quirks: true, DailyQuota: 5}, commands.ExitResume)
 	if code, _, stderr := runCLI(t, "report", "--out", dir); code != 0 {
 		t.Fatalf("report: exit %d: %s", code, stderr)
 	}
@@ -201,7 +202,7 @@ func TestReportOfAnIncompleteHarvest(t *testing.T) {
 func TestReportOfFoldersWithoutData(t *testing.T) {
 	// A folder with nothing at all, and one with only a manifest.
 	empty := t.TempDir()
-	withManifest := harvestForAnalysis(t, apitest.Options{Quirks: true, DailyQuota: 1}, exitResume)
+	withManifest := harvestForAnalysis(t, apitest.Options{Quirks: true, DailyQuota: 1}, commands.ExitResume)
 	for _, dir := range []string{empty, withManifest} {
 		for _, sub := range []string{"ads", "ad_reports", "ad_details", "ad_detail_reach_by_country", "ad_detail_target_countries", "ad_detail_target_ages", "ad_detail_target_genders", "commercial_content", "advertisers", "raw"} {
 			os.RemoveAll(filepath.Join(dir, sub))

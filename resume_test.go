@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"adharvest/checkpoint"
-	"adharvest/harvest"
-	"adharvest/harvest/apitest"
+	"adharvest/folder"
+	"adharvest/manifest"
+	"adharvest/tiktok/apitest"
 )
 
 // TestQuotaStopThenResumeWithExpiredSearchIDs runs out of quota mid-crawl,
@@ -33,7 +34,7 @@ func TestQuotaStopThenResumeWithExpiredSearchIDs(t *testing.T) {
 	if n := srv.Stats().ByCode["daily_quota_limit_exceeded"]; n < 1 || n > 4 {
 		t.Fatalf("%d quota errors: quota errors must not be retried", n)
 	}
-	man, err := harvest.ReadManifest(dir)
+	man, err := manifest.Read(folder.New(dir).Manifest())
 	if err != nil || man.Complete || man.Runs[0].Status != "stopped" {
 		t.Fatalf("manifest after quota stop: %+v %v", man, err)
 	}
@@ -54,7 +55,7 @@ func TestQuotaStopThenResumeWithExpiredSearchIDs(t *testing.T) {
 	t.Logf("finished after %d quota days", days)
 	diffKeys(t, expectedAds(srv.Universe(), []string{"DE", "FR", "IT"}, "2024-01-01", "2024-02-29", ""), harvestedAds(t, dir))
 
-	st, err := checkpoint.OpenReadOnly(dir)
+	st, err := checkpoint.OpenReadOnly(folder.New(dir).Checkpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestEndlessEmptyPagesEndTheShard(t *testing.T) {
 	if n := srv.Stats().ByEndpoint["ad/query"]; n != 25 {
 		t.Fatalf("%d requests for an endless empty chain, want the bound of 25", n)
 	}
-	st, _ := checkpoint.OpenReadOnly(dir)
+	st, _ := checkpoint.OpenReadOnly(folder.New(dir).Checkpoint())
 	defer st.Close()
 	shards, _ := st.Shards()
 	if len(shards) != 1 || !strings.Contains(shards[0].Reason, "25 consecutive empty pages") {
@@ -121,7 +122,7 @@ func TestSecondHarvestOnSameFolderIsRefused(t *testing.T) {
 	defer srv.Close()
 	setCreds(t, srv)
 	dir := t.TempDir()
-	lock, err := checkpoint.Acquire(dir)
+	lock, err := checkpoint.Acquire(folder.New(dir).Lock(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestDemoWorksOffline(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "adharvest sql --out "+dir) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
-	man, err := harvest.ReadManifest(dir)
+	man, err := manifest.Read(folder.New(dir).Manifest())
 	if err != nil || !man.Complete || man.Datasets["ads"].Rows == 0 {
 		t.Fatalf("demo manifest %+v %v", man, err)
 	}

@@ -14,10 +14,14 @@ import (
 	"strings"
 	"testing"
 
-	"adharvest/harvest"
-	"adharvest/harvest/apitest"
+	"adharvest/commands"
+	"adharvest/folder"
+	"adharvest/job"
+	"adharvest/manifest"
 	"adharvest/queries"
 	"adharvest/sink"
+	"adharvest/sqlprompt"
+	"adharvest/tiktok/apitest"
 )
 
 // Tests of `adharvest sql` (canned analyses, output formats, stdin, the
@@ -66,14 +70,7 @@ func sqlHarvestFolder(t *testing.T) string {
 func runCLIWithStdin(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	app := newApp(&out, &errb)
-	app.Reader = strings.NewReader(stdin)
-	code := exitOK
-	if err := app.RunContext(context.Background(), append([]string{"adharvest"}, args...)); err != nil {
-		var msg string
-		code, msg = classify(err)
-		fmt.Fprintln(&errb, "adharvest: "+oneLine(msg))
-	}
+	code := commands.Main(context.Background(), commands.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb}, append([]string{"adharvest"}, args...))
 	return code, out.String(), errb.String()
 }
 
@@ -361,7 +358,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			t.Errorf("%d views in the export", nviews)
 		}
 
-		man, err := harvest.ReadManifest(dir)
+		man, err := manifest.Read(folder.New(dir).Manifest())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,12 +368,12 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 		if err := db.QueryRow("SELECT job, job_hash, tool, complete, runs FROM harvest_manifest").Scan(&jobText, &hash, &tool, &complete, &runs); err != nil {
 			t.Fatal(err)
 		}
-		var job harvest.Job
-		if err := json.Unmarshal([]byte(jobText), &job); err != nil {
+		var jb job.Job
+		if err := json.Unmarshal([]byte(jobText), &jb); err != nil {
 			t.Fatalf("job %q: %v", jobText, err)
 		}
 		wantJob, _ := json.Marshal(man.Job)
-		gotJob, _ := json.Marshal(job)
+		gotJob, _ := json.Marshal(jb)
 		if string(gotJob) != string(wantJob) || hash != man.JobHash || tool != "adharvest" || !complete || runs != len(man.Runs) {
 			t.Fatalf("harvest_manifest: job %s hash %s tool %s complete %v runs %d; manifest %s %s", gotJob, hash, tool, complete, runs, wantJob, man.JobHash)
 		}
@@ -458,7 +455,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			"SELECT 99 AS after_quit;",
 		}, "\n")
 		var out, errOut bytes.Buffer
-		if err := runREPL(ctx, eng, strings.NewReader(in), &out, &errOut, "table"); err != nil {
+		if err := (&sqlprompt.Prompt{Engine: eng, Out: &out, Err: &errOut, Format: "table"}).Run(ctx, strings.NewReader(in)); err != nil {
 			t.Fatal(err)
 		}
 		var fr string
@@ -486,7 +483,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 
 		// The end of input runs a last statement that has no ';'.
 		out.Reset()
-		if err := runREPL(ctx, eng, strings.NewReader("SELECT 5 AS five"), &out, &errOut, "csv"); err != nil || out.String() != "five\n5\n" {
+		if err := (&sqlprompt.Prompt{Engine: eng, Out: &out, Err: &errOut, Format: "csv"}).Run(ctx, strings.NewReader("SELECT 5 AS five")); err != nil || out.String() != "five\n5\n" {
 			t.Fatalf("last statement: %q %v", out.String(), err)
 		}
 	})

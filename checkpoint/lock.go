@@ -18,6 +18,16 @@ type Lock struct {
 	f *os.File
 }
 
+// ReadOwner reads who holds (or last held) the lock file at path.
+func ReadOwner(path string) (Owner, bool) {
+	var o Owner
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &o) != nil || o.PID == 0 {
+		return o, false
+	}
+	return o, true
+}
+
 // Owner is what a lock file records.
 type Owner struct {
 	PID     int       `json:"pid"`
@@ -41,9 +51,10 @@ func (e *LockedError) Error() string {
 
 func (e *LockedError) Is(target error) bool { return target == ErrBusy }
 
-// Acquire takes the lock of output folder dir without waiting.
-func Acquire(dir string) (*Lock, error) {
-	p := filepath.Join(dir, StateDir, "lock")
+// Acquire takes the lock file at path without waiting. dir names the folder
+// the lock keeps, for the message a loser sees.
+func Acquire(path, dir string) (*Lock, error) {
+	p := path
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return nil, err
 	}

@@ -45,9 +45,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// StateDir is the folder, inside the output folder, that holds crawl state.
-const StateDir = "_adharvest"
-
 var (
 	bucketMeta    = []byte("meta")
 	bucketShards  = []byte("shards")
@@ -112,12 +109,10 @@ type Store struct {
 	dec *zstd.Decoder
 }
 
-// Path is where the checkpoint of output folder dir lives.
-func Path(dir string) string { return filepath.Join(dir, StateDir, "checkpoint.db") }
-
-// Open opens or creates the checkpoint of output folder dir.
-func Open(dir string) (*Store, error) {
-	p := Path(dir)
+// Open opens or creates the checkpoint database at path (package folder says
+// where an output folder keeps it), creating its folder.
+func Open(path string) (*Store, error) {
+	p := path
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", filepath.Dir(p), err)
 	}
@@ -129,10 +124,15 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("open checkpoint %s: %w", p, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketUsage, bucketDone} {
+		fresh := tx.Bucket(bucketShards) == nil
+		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketUsage, bucketDone, bucketAds} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		if fresh {
+			// A new checkpoint indexes every ads part from the first.
+			return tx.Bucket(bucketMeta).Put([]byte(metaAdIndex), []byte("1"))
 		}
 		return nil
 	})
@@ -146,11 +146,11 @@ func Open(dir string) (*Store, error) {
 }
 
 // OpenReadOnly opens an existing checkpoint for reading (status). It fails
-// when the folder holds no checkpoint.
-func OpenReadOnly(dir string) (*Store, error) {
-	p := Path(dir)
+// with an error matching fs.ErrNotExist when there is none.
+func OpenReadOnly(path string) (*Store, error) {
+	p := path
 	if _, err := os.Stat(p); err != nil {
-		return nil, fmt.Errorf("%s holds no harvest (no %s)", dir, filepath.Join(StateDir, "checkpoint.db"))
+		return nil, fmt.Errorf("open checkpoint: %w", err)
 	}
 	db, err := bolt.Open(p, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if err != nil {
@@ -321,20 +321,37 @@ func (s *Store) Pending(id string) ([]Page, error) {
 
 // CommitFlush records that the shard's pending pages are now durable in part
 // files: it drops them and stores the shard (with its new Parts and Rows) in one
-// transaction. Call it only after the part files are renamed into place.
-func (s *Store) CommitFlush(sh Shard) error {
+// transaction, together with the ads the newest part (number Parts-1) holds
+// when it is an ads part. Call it only after the part files are renamed into
+// place.
+func (s *Store) CommitFlush(sh Shard, ads ...AdSeen) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := dropPending(tx, sh.ID); err != nil {
 			return err
+		}
+		if len(ads) > 0 {
+			if err := putAds(tx, sh.ID, sh.Parts-1, ads); err != nil {
+				return err
+			}
 		}
 		return putShard(tx, sh)
 	})
 }
 
-// ResetShard discards a shard's pending pages and stores its reset state, so
-// that the shard starts again from its first page. Its part files become
-// orphans for Sweep (or the caller) to delete.
-func (s *Store) ResetShard(sh Shard) error { return s.CommitFlush(sh) }
+// ResetShard discards a shard's pending pages and the ad index of its parts,
+// and stores its reset state, so that the shard starts again from its first
+// page. Its part files become orphans for the crawl's sweep to delete.
+func (s *Store) ResetShard(sh Shard) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := dropPending(tx, sh.ID); err != nil {
+			return err
+		}
+		if err := dropAds(tx, sh.ID); err != nil {
+			return err
+		}
+		return putShard(tx, sh)
+	})
+}
 
 func dropPending(tx *bolt.Tx, id string) error {
 	if tx.Bucket(bucketPending).Bucket([]byte(id)) == nil {
@@ -386,7 +403,7 @@ func (s *Store) TakeUsage(day string, budget int) (total int, ok bool, err error
 // Reset deletes all crawl state (for --restart).
 func (s *Store) Reset() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketDone} {
+		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketDone, bucketAds} {
 			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 				return err
 			}
@@ -394,6 +411,6 @@ func (s *Store) Reset() error {
 				return err
 			}
 		}
-		return nil
+		return tx.Bucket(bucketMeta).Put([]byte(metaAdIndex), []byte("1"))
 	})
 }

@@ -3,7 +3,9 @@ package checkpoint
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,7 +15,7 @@ import (
 
 func TestPagesAndFlushSurviveReopen(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
+	s, err := Open(filepath.Join(dir, "checkpoint.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func TestPagesAndFlushSurviveReopen(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = Open(dir)
+	s, err = Open(filepath.Join(dir, "checkpoint.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func TestPagesAndFlushSurviveReopen(t *testing.T) {
 }
 
 func TestTakeUsageIsExactUnderConcurrency(t *testing.T) {
-	s, err := Open(t.TempDir())
+	s, err := Open(filepath.Join(t.TempDir(), "checkpoint.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +95,11 @@ func TestTakeUsageIsExactUnderConcurrency(t *testing.T) {
 
 func TestLockExcludesSecondOwner(t *testing.T) {
 	dir := t.TempDir()
-	l, err := Acquire(dir)
+	l, err := Acquire(filepath.Join(dir, "lock"), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Acquire(dir)
+	_, err = Acquire(filepath.Join(dir, "lock"), dir)
 	var le *LockedError
 	if !errors.As(err, &le) || !errors.Is(err, ErrBusy) {
 		t.Fatalf("second acquire: %v", err)
@@ -106,7 +108,7 @@ func TestLockExcludesSecondOwner(t *testing.T) {
 		t.Fatalf("message does not name the owner: %v", err)
 	}
 	l.Release()
-	l2, err := Acquire(dir)
+	l2, err := Acquire(filepath.Join(dir, "lock"), dir)
 	if err != nil {
 		t.Fatalf("lock not reusable after release: %v", err)
 	}
@@ -114,7 +116,7 @@ func TestLockExcludesSecondOwner(t *testing.T) {
 }
 
 func TestReadOnlyNeedsExistingCheckpoint(t *testing.T) {
-	if _, err := OpenReadOnly(t.TempDir()); err == nil || !strings.Contains(err.Error(), "holds no harvest") {
+	if _, err := OpenReadOnly(filepath.Join(t.TempDir(), "checkpoint.db")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v", err)
 	}
 }

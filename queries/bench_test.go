@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"adharvest/countries"
+	"adharvest/folder"
 	"adharvest/sink"
 )
 
@@ -28,7 +29,7 @@ func millionAds(b *testing.B) string {
 					name := fmt.Sprintf("Advertiser %d", id%5000)
 					rows = append(rows, sink.AdRow{AdFields: sink.AdFields{AdID: id, FirstShownDate: day, LastShownDate: day, BusinessID: &biz, BusinessName: &name, VideoURLs: []string{}, ImageURLs: []string{}}, Provenance: sink.Provenance{FetchedAt: now, RunID: "bench", ShardID: fmt.Sprint(ci, p)}})
 				}
-				path := filepath.Join(sink.Ads.PartitionDir(dir, c), fmt.Sprintf("bench-p%05d.parquet", p))
+				path := filepath.Join(folder.New(dir).PartitionDir(sink.Ads, c), fmt.Sprintf("bench-p%05d.parquet", p))
 				if err := sink.WriteParquet(path, rows); err != nil {
 					b.Fatal(err)
 				}

@@ -11,6 +11,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
 
+	"adharvest/folder"
 	"adharvest/sink"
 )
 
@@ -65,7 +66,7 @@ func Open(ctx context.Context, dir string) (_ *Engine, err error) {
 	}()
 	roots := map[string]string{}
 	for _, t := range sink.Tables {
-		files, err := filepath.Glob(t.Glob(abs))
+		files, err := filepath.Glob(folder.Glob(abs, t))
 		if err != nil {
 			return nil, fmt.Errorf("list %s files: %w", t.Name, err)
 		}
@@ -79,7 +80,7 @@ func Open(ctx context.Context, dir string) (_ *Engine, err error) {
 			}
 		}
 		// "XX" is never a real value, and with no rows it is never seen.
-		if err := t.WriteEmpty(filepath.Join(t.PartitionDir(e.tmp, "XX"), "empty.parquet")); err != nil {
+		if err := t.WriteEmpty(filepath.Join(folder.New(e.tmp).PartitionDir(t, "XX"), "empty.parquet")); err != nil {
 			return nil, fmt.Errorf("placeholder for %s: %w", t.Name, err)
 		}
 		roots[t.Name] = e.tmp

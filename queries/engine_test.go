@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"adharvest/folder"
 	"adharvest/sink"
 )
 
@@ -46,7 +47,7 @@ func prov(fetched string, run, shard string) sink.Provenance {
 // writeAds writes rows as DIR/ads/country_code=<country>/<file>.
 func writeAds(t *testing.T, dir, country, file string, rows ...sink.AdRow) {
 	t.Helper()
-	path := filepath.Join(sink.Ads.PartitionDir(dir, country), file)
+	path := filepath.Join(folder.New(dir).PartitionDir(sink.Ads, country), file)
 	if err := sink.WriteParquet(path, rows); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func writeDataset(t *testing.T) string {
 		BusinessName:    ptr(tricky),
 	}, Provenance: run2})
 	writeAds(t, dir, "NO", "part-1.parquet", sink.AdRow{AdFields: sink.AdFields{AdID: bigID, Status: ptr("active"), VideoURLs: []string{}, ImageURLs: []string{}}, Provenance: run1})
-	garbage := filepath.Join(sink.Ads.PartitionDir(dir, "FR"), sink.TempPrefix+"part-3.parquet-123")
+	garbage := filepath.Join(folder.New(dir).PartitionDir(sink.Ads, "FR"), sink.TempPrefix+"part-3.parquet-123")
 	if err := os.WriteFile(garbage, []byte("not parquet, half written"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ type oldAdRow struct {
 
 func TestOlderSchemaFiles(t *testing.T) {
 	dir := writeDataset(t)
-	old := filepath.Join(sink.Ads.PartitionDir(dir, "DE"), "old.parquet")
+	old := filepath.Join(folder.New(dir).PartitionDir(sink.Ads, "DE"), "old.parquet")
 	if err := sink.WriteParquet(old, []oldAdRow{{AdID: 9, Status: ptr("active"), Provenance: prov("2023-01-01T00:00:00Z", "run-0", "shard-0")}}); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +281,7 @@ func TestEmptyTables(t *testing.T) {
 	layouts := map[string]func(t *testing.T, dir string){
 		"empty folder": func(t *testing.T, dir string) {},
 		"table folder with only a temp file": func(t *testing.T, dir string) {
-			p := filepath.Join(sink.Ads.PartitionDir(dir, "FR"), sink.TempPrefix+"x.parquet-123")
+			p := filepath.Join(folder.New(dir).PartitionDir(sink.Ads, "FR"), sink.TempPrefix+"x.parquet-123")
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package queries
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,6 +15,8 @@ import (
 	"time"
 	"unicode"
 
+	"adharvest/folder"
+	"adharvest/manifest"
 	"adharvest/sink"
 )
 
@@ -233,7 +234,7 @@ func checkNewFile(path string, force bool) error {
 }
 
 // fillExport creates and fills every table in the attached database.
-func (e *Engine) fillExport(ctx context.Context, conn *sql.Conn, man *manifestFile, rawMan []byte, now time.Time) ([]ExportedTable, error) {
+func (e *Engine) fillExport(ctx context.Context, conn *sql.Conn, man *manifest.Manifest, rawMan []byte, now time.Time) ([]ExportedTable, error) {
 	var out []ExportedTable
 	add := func(name, comment, create string) error {
 		if _, err := conn.ExecContext(ctx, create); err != nil {
@@ -275,55 +276,26 @@ func (e *Engine) fillExport(ctx context.Context, conn *sql.Conn, man *manifestFi
 	return out, nil
 }
 
-// manifestFile is the part of DIR/manifest.json that the harvest_* tables
-// show. It is read here rather than through the harvest package so that the
-// export keeps working on folders written by other versions: unknown fields
-// are ignored, and the whole file is kept as text too.
-type manifestFile struct {
-	Tool      string          `json:"tool"`
-	Version   string          `json:"version"`
-	Job       json.RawMessage `json:"job"`
-	JobHash   string          `json:"job_hash"`
-	APIURL    string          `json:"api_url"`
-	Created   *time.Time      `json:"created"`
-	UpdatedAt *time.Time      `json:"updated_at"`
-	Complete  bool            `json:"complete"`
-	Runs      []struct {
-		RunID    string     `json:"run_id"`
-		Started  *time.Time `json:"started"`
-		Ended    *time.Time `json:"ended"`
-		Status   string     `json:"status"`
-		Message  string     `json:"message"`
-		Requests int64      `json:"requests"`
-	} `json:"runs"`
-	Datasets map[string]struct {
-		Shards      int64 `json:"shards"`
-		Done        int64 `json:"done"`
-		Failed      int64 `json:"failed"`
-		Pending     int64 `json:"pending"`
-		Rows        int64 `json:"rows"`
-		Requests    int64 `json:"requests"`
-		MinRequests int64 `json:"min_requests"`
-	} `json:"datasets"`
-}
-
-// readManifestFile reads dir/manifest.json; a missing file gives nil, nil.
-func readManifestFile(dir string) (*manifestFile, []byte, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+// readManifestFile reads the folder's manifest, and its bytes for the
+// harvest_manifest.manifest column (so fields of other versions are kept as
+// text); a missing file gives nil, nil.
+func readManifestFile(dir string) (*manifest.Manifest, []byte, error) {
+	path := folder.New(dir).Manifest()
+	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("export: %w", err)
 	}
-	var m manifestFile
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, nil, fmt.Errorf("export: %s/manifest.json: %w", dir, err)
+	m, err := manifest.Parse(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("export: %s: %w", path, err)
 	}
 	return &m, raw, nil
 }
 
-func (e *Engine) exportManifest(ctx context.Context, conn *sql.Conn, m *manifestFile, raw []byte, now time.Time,
+func (e *Engine) exportManifest(ctx context.Context, conn *sql.Conn, m *manifest.Manifest, raw []byte, now time.Time,
 	add func(name, comment, create string) error) error {
 	prefix := "CREATE TABLE " + exportAlias + ".main."
 	if err := add("harvest_manifest", "adharvest manifest.json of the exported folder: one row (job and counts as JSON text)", prefix+`harvest_manifest (
@@ -351,19 +323,15 @@ func (e *Engine) exportManifest(ctx context.Context, conn *sql.Conn, m *manifest
 		}
 		return nil
 	}
-	var job any
-	if len(m.Job) > 0 {
-		var b bytes.Buffer
-		if err := json.Compact(&b, m.Job); err != nil {
-			return fmt.Errorf("export: manifest job: %w", err)
-		}
-		job = b.String()
+	job, err := json.Marshal(m.Job)
+	if err != nil {
+		return fmt.Errorf("export: manifest job: %w", err)
 	}
 	datasets, err := json.Marshal(m.Datasets)
 	if err != nil {
 		return err
 	}
-	if err := insert("harvest_manifest", m.Tool, m.Version, job, m.JobHash, m.APIURL, timeArg(m.Created), timeArg(m.UpdatedAt),
+	if err := insert("harvest_manifest", m.Tool, m.Version, string(job), m.JobHash, m.APIURL, timeArg(m.Created), timeArg(m.UpdatedAt),
 		m.Complete, len(m.Runs), string(datasets), e.dir, now.UTC(), string(raw)); err != nil {
 		return err
 	}
@@ -386,9 +354,9 @@ func (e *Engine) exportManifest(ctx context.Context, conn *sql.Conn, m *manifest
 	return nil
 }
 
-// timeArg is a nullable timestamp parameter.
-func timeArg(t *time.Time) any {
-	if t == nil || t.IsZero() {
+// timeArg is a nullable timestamp parameter: the zero time is NULL.
+func timeArg(t time.Time) any {
+	if t.IsZero() {
 		return nil
 	}
 	return t.UTC()

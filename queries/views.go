@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/template"
 
+	"adharvest/folder"
 	"adharvest/sink"
 )
 
@@ -115,7 +116,7 @@ func (v viewFile) render(source sourceFunc) (string, error) {
 func readParquet(root string, t sink.Table) string {
 	var b strings.Builder
 	b.WriteString("read_parquet(")
-	b.WriteString(quoteLiteral(t.Glob(root)))
+	b.WriteString(quoteLiteral(folder.Glob(root, t)))
 	if t.Partition != "" {
 		b.WriteString(", hive_partitioning = true, hive_types = {")
 		b.WriteString(quoteLiteral(t.Partition))
@@ -168,7 +169,7 @@ func (e *Engine) script(ctx context.Context, root string) (string, error) {
 		}
 		fmt.Fprintf(&b, "\n-- %s", v.name)
 		if e.empty[v.table.Name] {
-			fmt.Fprintf(&b, " (no data yet under %s: typed empty placeholder)", v.table.Dir(root))
+			fmt.Fprintf(&b, " (no data yet under %s: typed empty placeholder)", folder.New(root).TableDir(v.table))
 		}
 		b.WriteString("\n")
 		b.WriteString(strings.TrimSpace(sqlText))

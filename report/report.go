@@ -32,7 +32,9 @@ import (
 	"time"
 
 	"adharvest/countries"
-	"adharvest/harvest"
+	"adharvest/folder"
+	"adharvest/job"
+	"adharvest/manifest"
 	"adharvest/queries"
 	"adharvest/sink"
 )
@@ -122,8 +124,8 @@ type Page struct {
 	Generated time.Time
 	Version   string // of the tool that harvested, from the manifest
 
-	Manifest    *harvest.Manifest // nil when manifest.json is missing
-	ManifestErr string            // why it could not be read
+	Manifest    *manifest.Manifest // nil when manifest.json is missing
+	ManifestErr string             // why it could not be read
 	Scope       Scope
 	Status      Status
 	Glance      []Card
@@ -279,7 +281,7 @@ func Build(ctx context.Context, dir string, opts Options) (*Page, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		p.Dir = abs
 	}
-	m, err := harvest.ReadManifest(dir)
+	m, err := manifest.Read(folder.New(dir).Manifest())
 	switch {
 	case err == nil:
 		p.Manifest = &m
@@ -350,9 +352,9 @@ func (p *Page) inJob(dataset string) bool {
 }
 
 func (p *Page) scope() {
-	p.AdsInJob = p.inJob(harvest.DatasetAds)
-	p.DetailsInJob = p.inJob(harvest.DatasetAdDetails)
-	p.ReportsInJob = p.inJob(harvest.DatasetAdReports)
+	p.AdsInJob = p.inJob(job.Ads)
+	p.DetailsInJob = p.inJob(job.AdDetails)
+	p.ReportsInJob = p.inJob(job.AdReports)
 	if p.Manifest == nil {
 		return
 	}
@@ -408,8 +410,8 @@ func (p *Page) scope() {
 
 func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 	owner := map[string]string{
-		"ads": harvest.DatasetAds, "ad_reports": harvest.DatasetAdReports, "commercial_content": harvest.DatasetCommercialContent,
-		"advertisers": harvest.DatasetAdvertisers,
+		"ads": job.Ads, "ad_reports": job.AdReports, "commercial_content": job.CommercialContent,
+		"advertisers": job.Advertisers,
 	}
 	err := run(ctx, db, "table_counts", func(r *sql.Rows) error {
 		var t TableCount
@@ -418,7 +420,7 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 		}
 		t.Dataset = owner[t.Table]
 		if t.Dataset == "" {
-			t.Dataset = harvest.DatasetAdDetails
+			t.Dataset = job.AdDetails
 		}
 		p.Tables = append(p.Tables, t)
 		return nil
@@ -435,8 +437,8 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 	p.RowChart = BarChart("chart-rows", "Rows per table", "Horizontal bar chart of the number of rows in each table's view (one row per key, the newest fetch); tables without rows are left out.", "rows (one per key)", bars, false)
 
 	labels := map[string]string{
-		harvest.DatasetAds: "ads", harvest.DatasetAdDetails: "ads detailed", harvest.DatasetAdReports: "ads reported",
-		harvest.DatasetCommercialContent: "posts", harvest.DatasetAdvertisers: "advertisers",
+		job.Ads: "ads", job.AdDetails: "ads detailed", job.AdReports: "ads reported",
+		job.CommercialContent: "posts", job.Advertisers: "advertisers",
 	}
 	return run(ctx, db, "dataset_coverage", func(r *sql.Rows) error {
 		var (
@@ -459,13 +461,13 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 			d.EmptyNote = p.noData(d.Dataset)
 		}
 		p.Datasets = append(p.Datasets, d)
-		if d.Dataset == harvest.DatasetAds {
+		if d.Dataset == job.Ads {
 			p.HasAds = d.Items > 0
 		}
-		if d.Dataset == harvest.DatasetAdDetails {
+		if d.Dataset == job.AdDetails {
 			p.HasAdDetails = d.Items > 0
 		}
-		if d.Dataset == harvest.DatasetAdReports {
+		if d.Dataset == job.AdReports {
 			p.HasReports = d.Items > 0
 		}
 		return nil
@@ -506,7 +508,7 @@ func (p *Page) status(ctx context.Context, db *sql.DB) error {
 		line.Incomplete = c.Pending > 0 || c.Failed > 0 || c.Shards == 0
 		st.Shards = append(st.Shards, line)
 		var parts []string
-		if d == harvest.DatasetAdDetails {
+		if d == job.AdDetails {
 			if st.DetailsOwed > 0 {
 				parts = append(parts, fmt.Sprintf("%s ads found by ads have no detail yet (owed, or refused by the API: adharvest status tells which)", Int(st.DetailsOwed)))
 			} else if c.Pending > 0 {
@@ -523,7 +525,7 @@ func (p *Page) status(ctx context.Context, db *sql.DB) error {
 				parts = append(parts, fmt.Sprintf("%d of %d shards failed", c.Failed, c.Shards))
 			}
 		}
-		if c.Shards == 0 && d != harvest.DatasetAdDetails {
+		if c.Shards == 0 && d != job.AdDetails {
 			parts = append(parts, "not started")
 		}
 		if len(parts) > 0 {
@@ -880,7 +882,7 @@ func (p *Page) glance() {
 			continue
 		}
 		c := Card{Label: d.Dataset, Value: Int(d.Items), Note: d.ItemsLabel}
-		if d.Dataset == harvest.DatasetAdReports {
+		if d.Dataset == job.AdReports {
 			c.Note = "ads reported"
 		}
 		if d.Items == 0 {

@@ -38,20 +38,6 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 }
 
-func TestTempFilesNeverMatchGlob(t *testing.T) {
-	out := t.TempDir()
-	dir := Ads.PartitionDir(out, "FR")
-	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, TempPrefix+"x.parquet-123"), nil, 0o644)
-	if err := WriteParquet(filepath.Join(dir, "x.parquet"), []AdRow{{AdFields: AdFields{AdID: 1}}}); err != nil {
-		t.Fatal(err)
-	}
-	m, _ := filepath.Glob(Ads.Glob(out))
-	if len(m) != 1 || filepath.Base(m[0]) != "x.parquet" {
-		t.Fatalf("glob matched %v", m)
-	}
-}
-
 func TestDay(t *testing.T) {
 	for in, want := range map[string]int32{"1970-01-01": 0, "1970-01-02": 1, "1969-12-31": -1, "2024-01-01": 19723} {
 		d, _ := time.Parse("2006-01-02", in)

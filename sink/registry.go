@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -62,28 +63,6 @@ func Lookup(name string) (Table, bool) {
 	return Table{}, false
 }
 
-// Dir is the table's folder under out.
-func (t Table) Dir(out string) string { return filepath.Join(out, t.Name) }
-
-// PartitionDir is the folder for one partition value ("country_code=FR"), or the
-// table folder when the table is not partitioned.
-func (t Table) PartitionDir(out, value string) string {
-	if t.Partition == "" {
-		return t.Dir(out)
-	}
-	return filepath.Join(t.Dir(out), t.Partition+"="+value)
-}
-
-// Glob is the pattern that matches exactly the table's committed data files.
-// Temporary files start with TempPrefix and end in a random suffix, so they
-// never match.
-func (t Table) Glob(out string) string {
-	if t.Partition == "" {
-		return filepath.Join(t.Dir(out), "*.parquet")
-	}
-	return filepath.Join(t.Dir(out), t.Partition+"=*", "*.parquet")
-}
-
 func writerOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
 		parquet.Compression(&zstd.Codec{}),
@@ -120,4 +99,30 @@ func (t Table) WriteEmpty(path string) error {
 		return fmt.Errorf("empty %s file: %w", t.Name, err)
 	}
 	return f.Close()
+}
+
+// ReadParquet reads every row of a Parquet file into T, whose parquet tags
+// may name a subset of the file's columns.
+func ReadParquet[T any](path string) ([]T, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	pf, err := parquet.OpenFile(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	r := parquet.NewGenericReader[T](pf)
+	defer r.Close()
+	rows := make([]T, pf.NumRows())
+	n, err := r.Read(rows)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return rows[:n], nil
 }

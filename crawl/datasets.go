@@ -1,4 +1,4 @@
-package harvest
+package crawl
 
 import (
 	"encoding/json"
@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"adharvest/checkpoint"
-	"adharvest/harvest/api"
+	"adharvest/job"
 	"adharvest/sink"
+	"adharvest/tiktok/api"
 )
 
 // decodePages decodes each page's envelope data into T, in fetch order.
@@ -28,15 +29,15 @@ func decodePages[T any](pages []checkpoint.Page, each func(p checkpoint.Page, d 
 }
 
 // writeIfAny writes rows to path unless there are none.
-func writeIfAny[T any](path string, rows []T) (int64, error) {
+func writeIfAny[T any](path string, rows []T) (written, error) {
 	if len(rows) == 0 {
-		return 0, nil
+		return written{}, nil
 	}
-	return int64(len(rows)), sink.WriteParquet(path, rows)
+	return written{rows: int64(len(rows))}, sink.WriteParquet(path, rows)
 }
 
 var reportsDataset = &dataset{
-	name:     DatasetAdReports,
+	name:     job.AdReports,
 	table:    sink.AdReports,
 	endpoint: api.EndpointAdReport,
 	fields:   api.AdReportFields,
@@ -51,7 +52,7 @@ var reportsDataset = &dataset{
 		}
 		return n, api.Page{}, nil
 	},
-	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (int64, error) {
+	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
 		var rows []sink.AdReportRow
 		ids := sh.AdvertiserIDs
 		if ids == nil {
@@ -79,14 +80,14 @@ var reportsDataset = &dataset{
 			}
 		})
 		if err != nil {
-			return 0, err
+			return written{}, err
 		}
 		return writeIfAny(part(sh.ds.table), rows)
 	},
 }
 
 var contentDataset = &dataset{
-	name:     DatasetCommercialContent,
+	name:     job.CommercialContent,
 	table:    sink.CommercialContent,
 	endpoint: api.EndpointCommercialContent,
 	fields:   api.CommercialContentField,
@@ -98,7 +99,7 @@ var contentDataset = &dataset{
 		}
 		return len(d.CommercialContents), d.Page, nil
 	},
-	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (int64, error) {
+	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
 		var rows []sink.CommercialContentRow
 		seen := map[string]bool{}
 		err := decodePages(pages, func(p checkpoint.Page, d api.CommercialContentData) {
@@ -131,14 +132,14 @@ var contentDataset = &dataset{
 			}
 		})
 		if err != nil {
-			return 0, err
+			return written{}, err
 		}
 		return writeIfAny(part(sh.ds.table), rows)
 	},
 }
 
 var advertisersDataset = &dataset{
-	name:     DatasetAdvertisers,
+	name:     job.Advertisers,
 	table:    sink.Advertisers,
 	endpoint: api.EndpointAdvertiserQuery,
 	fields:   api.AdvertiserQueryFields,
@@ -149,7 +150,7 @@ var advertisersDataset = &dataset{
 		}
 		return len(d.Advertisers), api.Page{}, nil
 	},
-	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (int64, error) {
+	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
 		var rows []sink.AdvertiserRow
 		seen := map[int64]bool{}
 		err := decodePages(pages, func(p checkpoint.Page, d api.AdvertiserQueryData) {
@@ -162,7 +163,7 @@ var advertisersDataset = &dataset{
 			}
 		})
 		if err != nil {
-			return 0, err
+			return written{}, err
 		}
 		return writeIfAny(part(sh.ds.table), rows)
 	},

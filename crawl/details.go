@@ -1,4 +1,4 @@
-package harvest
+package crawl
 
 import (
 	"context"
@@ -10,10 +10,11 @@ import (
 
 	"adharvest/checkpoint"
 	"adharvest/countries"
-	"adharvest/harvest/api"
 	"adharvest/internal/failpoint"
-	"adharvest/queries"
+	"adharvest/job"
 	"adharvest/sink"
+	"adharvest/tiktok"
+	"adharvest/tiktok/api"
 )
 
 // DetailsShardID is the one shard of the ad/detail fan-out. Its "pages" are
@@ -24,7 +25,7 @@ const DetailsShardID = "ad_details/details"
 const DetailFlush = 100
 
 var detailsDataset = &dataset{
-	name:     DatasetAdDetails,
+	name:     job.AdDetails,
 	table:    sink.AdDetails,
 	endpoint: api.EndpointAdDetail,
 	fields:   api.AdDetailFields,
@@ -39,57 +40,7 @@ var detailsDataset = &dataset{
 }
 
 func detailsShard() *Shard {
-	return &Shard{ID: DetailsShardID, Dataset: DatasetAdDetails, Stem: "details", ds: detailsDataset, reqHash: "ad/detail"}
-}
-
-// DetailIDs lists the distinct ad ids the ads dataset found in out, newest
-// first (by last then first shown date), so that a capped run spends its
-// budget on the ads researchers usually want first.
-func DetailIDs(ctx context.Context, out string) ([]int64, error) {
-	eng, err := queries.Open(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	defer eng.Close()
-	rows, err := eng.DB().QueryContext(ctx, `SELECT ad_id FROM ads_all GROUP BY ad_id
-		ORDER BY max(last_shown_date) DESC NULLS LAST, max(first_shown_date) DESC NULLS LAST, ad_id DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("list ads for details: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
-// DetailsOwed counts the ads in out whose details are neither fetched nor
-// failed for good.
-func DetailsOwed(ctx context.Context, out string, store *checkpoint.Store) (owed, failed int, err error) {
-	ids, err := DetailIDs(ctx, out)
-	if err != nil {
-		return 0, 0, err
-	}
-	done, err := store.Done()
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, id := range ids {
-		if _, ok := done[id]; !ok {
-			owed++
-		}
-	}
-	for _, v := range done {
-		if v != "ok" {
-			failed++
-		}
-	}
-	return owed, failed, nil
+	return &Shard{ID: DetailsShardID, Dataset: job.AdDetails, Stem: "details", ds: detailsDataset, reqHash: "ad/detail"}
 }
 
 // RunDetails fetches ad/detail once for every distinct ad id the ads dataset
@@ -111,7 +62,7 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 	if err := c.flush(sh, &st, false, nil); err != nil {
 		return err
 	}
-	ids, err := DetailIDs(ctx, c.Out)
+	ids, err := DetailIDs(c.Store)
 	if err != nil {
 		return err
 	}
@@ -134,7 +85,7 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 		if c.DetailBudget > 0 && c.DetailBudget < n {
 			n = c.DetailBudget
 		}
-		c.Events.Phase(DatasetAdDetails, n)
+		c.Events.Phase(job.AdDetails, n)
 	}
 
 	var (
@@ -158,8 +109,8 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 	}, func(id int64, err error) error {
 		mu.Lock()
 		defer mu.Unlock()
-		st.Err, st.LogID = err.Error(), LogIDOf(err)
-		if errors.Is(err, ErrInvalidParams) {
+		st.Err, st.LogID = err.Error(), tiktok.LogIDOf(err)
+		if errors.Is(err, tiktok.ErrInvalidParams) {
 			// The API refuses this id (removed, or never detailable): record
 			// why and do not spend quota on it again.
 			return c.Store.MarkFailed(id, err.Error())
@@ -224,7 +175,7 @@ func (c *Crawler) fetchDetail(ctx context.Context, sh *Shard, id int64, mu *sync
 
 // writeDetails turns ad/detail responses into ad_details rows and the long
 // child tables, all in one part.
-func writeDetails(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (int64, error) {
+func writeDetails(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
 	var (
 		details []sink.AdDetailRow
 		reach   []sink.AdReachRow
@@ -301,21 +252,21 @@ func writeDetails(part func(sink.Table) string, sh *Shard, pages []checkpoint.Pa
 		details = append(details, row)
 	})
 	if err != nil {
-		return 0, err
+		return written{}, err
 	}
 	// Children first, parent last: the parent's row count is what the state
 	// records, and every file of the part is replaced together on a re-flush.
 	if _, err := writeIfAny(part(sink.AdReach), reach); err != nil {
-		return 0, err
+		return written{}, err
 	}
 	if _, err := writeIfAny(part(sink.AdTargetCountries), targets); err != nil {
-		return 0, err
+		return written{}, err
 	}
 	if _, err := writeIfAny(part(sink.AdTargetAges), ages); err != nil {
-		return 0, err
+		return written{}, err
 	}
 	if _, err := writeIfAny(part(sink.AdTargetGenders), genders); err != nil {
-		return 0, err
+		return written{}, err
 	}
 	return writeIfAny(part(sink.AdDetails), details)
 }

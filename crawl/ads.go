@@ -1,15 +1,16 @@
-package harvest
+package crawl
 
 import (
 	"encoding/json"
 
 	"adharvest/checkpoint"
-	"adharvest/harvest/api"
+	"adharvest/job"
 	"adharvest/sink"
+	"adharvest/tiktok/api"
 )
 
 var adsDataset = &dataset{
-	name:     DatasetAds,
+	name:     job.Ads,
 	table:    sink.Ads,
 	endpoint: api.EndpointAdQuery,
 	fields:   api.AdQueryFields,
@@ -26,7 +27,7 @@ var adsDataset = &dataset{
 
 // writeAds decodes ad/query pages into rows. An ad repeated within the pages
 // (the API pages over a live index) is written once.
-func writeAds(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (int64, error) {
+func writeAds(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
 	var rows []sink.AdRow
 	seen := map[int64]bool{}
 	err := decodePages(pages, func(p checkpoint.Page, d api.AdQueryData) {
@@ -42,9 +43,29 @@ func writeAds(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) 
 		}
 	})
 	if err != nil {
-		return 0, err
+		return written{}, err
 	}
-	return writeIfAny(part(sh.ds.table), rows)
+	w, err := writeIfAny(part(sh.ds.table), rows)
+	if err != nil {
+		return w, err
+	}
+	w.ads = make([]checkpoint.AdSeen, len(rows))
+	for i, r := range rows {
+		w.ads[i] = adSeen(r.AdID, r.FirstShownDate, r.LastShownDate)
+	}
+	return w, nil
+}
+
+// adSeen is an ad's entry in the checkpoint's ad index.
+func adSeen(id int64, first, last *int32) checkpoint.AdSeen {
+	a := checkpoint.AdSeen{ID: id, First: checkpoint.NoDay, Last: checkpoint.NoDay}
+	if first != nil {
+		a.First = *first
+	}
+	if last != nil {
+		a.Last = *last
+	}
+	return a
 }
 
 // adFields maps what ad/query and ad/detail both send about an ad onto the

@@ -1,4 +1,4 @@
-package harvest
+package crawl
 
 import (
 	"context"
@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"adharvest/checkpoint"
-	"adharvest/harvest/apitest"
+	"adharvest/folder"
+	"adharvest/job"
+	"adharvest/tiktok"
+	"adharvest/tiktok/apitest"
 )
 
 // BenchmarkCrawlAds harvests every ad of 30 countries for one week from the
@@ -15,23 +18,23 @@ import (
 func BenchmarkCrawlAds(b *testing.B) {
 	srv := apitest.Start(apitest.Options{Quirks: true})
 	defer srv.Close()
-	job := Job{Queries: []Query{{Countries: []string{"EEA"}, From: "2024-01-01", To: "2024-01-07"}}}
-	if err := job.Normalize(time.Now(), nil); err != nil {
+	j := job.Job{Queries: []job.Query{{Countries: []string{"EEA"}, From: "2024-01-01", To: "2024-01-07"}}}
+	if err := j.Normalize(time.Now(), nil); err != nil {
 		b.Fatal(err)
 	}
 	var rows, requests int64
 	for b.Loop() {
-		out := b.TempDir()
-		store, err := checkpoint.Open(out)
+		f := folder.New(b.TempDir())
+		store, err := checkpoint.Open(f.Checkpoint())
 		if err != nil {
 			b.Fatal(err)
 		}
-		client, err := NewClient(Config{APIURL: srv.URL, ClientKey: apitest.DefaultClientKey, ClientSecret: apitest.DefaultClientSecret})
+		client, err := tiktok.NewClient(tiktok.Config{APIURL: srv.URL, ClientKey: apitest.DefaultClientKey, ClientSecret: apitest.DefaultClientSecret})
 		if err != nil {
 			b.Fatal(err)
 		}
-		c := &Crawler{Client: client, Store: store, Out: out, RunID: "bench"}
-		if err := c.Run(context.Background(), Plan(job)); err != nil {
+		c := &Crawler{Client: client, Store: store, Folder: f, RunID: "bench"}
+		if err := c.Run(context.Background(), Plan(j)); err != nil {
 			b.Fatal(err)
 		}
 		states, _ := store.Shards()

@@ -1,13 +1,15 @@
-package main
+package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
-	"adharvest/harvest"
+	"adharvest/folder"
 	"adharvest/queries"
 
 	"github.com/urfave/cli/v2"
@@ -38,67 +40,78 @@ Examples:
 			&cli.StringFlag{Name: "csv", Usage: "also write one CSV file per table into `FOLDER`"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing database file and CSV files"},
 		},
-		Action: runExport,
+		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
+			cmd := &ExportCommand{Out: c.String("out"), DuckDB: c.String("duckdb"), CSV: c.String("csv"), Force: c.Bool("force"), Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
+			return cmd.Run(c.Context)
+		},
 	}
 }
 
-func runExport(c *cli.Context) error {
-	out, dbFile, csvDir, force := c.String("out"), c.String("duckdb"), c.String("csv"), c.Bool("force")
-	if c.Args().Len() > 0 {
-		return harvest.Usagef("export takes no arguments, got %q", c.Args().First())
-	}
+// ExportCommand writes a harvest folder as one DuckDB database and/or CSV files.
+type ExportCommand struct {
+	Out, DuckDB, CSV string
+	Force            bool
+	Stdout, Stderr   io.Writer
+}
+
+// Run exports.
+func (o *ExportCommand) Run(ctx context.Context) error {
+	out, dbFile, csvDir, force := o.Out, o.DuckDB, o.CSV, o.Force
 	if out == "" {
-		return harvest.Usagef("--out is required: the folder of a harvest, e.g. adharvest export --out eea-2024-01 --duckdb eea.duckdb")
+		return usagef("--out is required: the folder of a harvest, e.g. adharvest export --out eea-2024-01 --duckdb eea.duckdb")
 	}
 	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
-		return harvest.Usagef("--out %s is not a harvest folder", out)
+		return usagef("--out %s is not a harvest folder", out)
 	}
 	if dbFile == "" && csvDir == "" {
-		return harvest.Usagef("give --duckdb FILE (and/or --csv FOLDER) to say where to export %s", out)
+		return usagef("give --duckdb FILE (and/or --csv FOLDER) to say where to export %s", out)
 	}
 	if dbFile != "" {
 		fi, err := os.Stat(dbFile)
 		switch {
 		case err == nil && fi.IsDir():
-			return harvest.Usagef("--duckdb %s is a folder", dbFile)
+			return usagef("--duckdb %s is a folder", dbFile)
 		case err == nil && !force:
-			return harvest.Usagef("--duckdb %s already exists; add --force to replace it", dbFile)
+			return usagef("--duckdb %s already exists; add --force to replace it", dbFile)
 		}
 		if fi, err := os.Stat(filepath.Dir(dbFile)); err != nil || !fi.IsDir() {
-			return harvest.Usagef("--duckdb %s: folder %s does not exist", dbFile, filepath.Dir(dbFile))
+			return usagef("--duckdb %s: folder %s does not exist", dbFile, filepath.Dir(dbFile))
 		}
 	}
 	if csvDir != "" {
 		if fi, err := os.Stat(csvDir); err == nil && !fi.IsDir() {
-			return harvest.Usagef("--csv %s is a file, not a folder", csvDir)
+			return usagef("--csv %s is a file, not a folder", csvDir)
 		}
 		if !force {
 			for _, name := range queries.ExportTableNames() {
 				if p := filepath.Join(csvDir, name+".csv"); exportFileExists(p) {
-					return harvest.Usagef("--csv %s already holds %s.csv; add --force to replace the CSV files", csvDir, name)
+					return usagef("--csv %s already holds %s.csv; add --force to replace the CSV files", csvDir, name)
 				}
 			}
 		}
 	}
 
-	eng, err := queries.Open(c.Context, out)
+	eng, err := queries.Open(ctx, out)
 	if err != nil {
-		return wrapAction(err)
+		return err
 	}
 	defer eng.Close()
-	res, err := eng.Export(c.Context, queries.ExportOptions{DuckDB: dbFile, CSVDir: csvDir, Force: force})
+	res, err := eng.Export(ctx, queries.ExportOptions{DuckDB: dbFile, CSVDir: csvDir, Force: force})
 	if errors.Is(err, fs.ErrExist) {
 		// Appeared while the export ran.
-		return &harvest.UsageError{Msg: err.Error()}
+		return &UsageError{Msg: err.Error()}
 	}
 	if err != nil {
-		return wrapAction(err)
+		return err
 	}
 	if res.NoManifest {
-		fmt.Fprintf(c.App.ErrWriter, "adharvest: %s has no manifest.json: the harvest_* tables are empty\n", out)
+		fmt.Fprintf(o.Stderr, "adharvest: %s has no %s: the harvest_* tables are empty\n", out, filepath.Base(folder.New(out).Manifest()))
 	}
 
-	w := c.App.Writer
+	w := o.Stdout
 	switch {
 	case dbFile != "" && csvDir != "":
 		fmt.Fprintf(w, "exported %s to %s and %s/ (%d tables):\n", out, dbFile, csvDir, len(res.Tables))

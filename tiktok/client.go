@@ -1,9 +1,10 @@
-// Package harvest turns a job (datasets × countries × date windows × terms) into
-// API requests and durable rows. It holds the HTTP client with its token,
-// retry, rate and quota policy (client.go), the planner that splits a job into
-// shards (plan.go), the pager that walks search_id chains (page.go) and the crawl
-// loop that commits pages through the checkpoint (crawl.go).
-package harvest
+// Package tiktok is the client of TikTok's Commercial Content API: one shared
+// client-credentials token (token.go), one request rate, and one retry policy
+// (retry.go) that decides from the status and the body's error.code whether a
+// failure is retried, renews the token, stops the crawl resumably or fails now.
+// Its errors are typed (errors.go) so that callers branch with errors.Is/As,
+// and they never carry the client secret, a token or a request URL.
+package tiktok
 
 import (
 	"bytes"
@@ -15,12 +16,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"adharvest/harvest/api"
+	"adharvest/tiktok/api"
 
 	"github.com/cenkalti/backoff/v4"
 	"golang.org/x/time/rate"
@@ -28,19 +27,6 @@ import (
 
 // DefaultAPIURL is the real service.
 const DefaultAPIURL = "https://open.tiktokapis.com"
-
-// RetryPolicy bounds how long one request may be retried. Tests shrink it.
-type RetryPolicy struct {
-	Initial       time.Duration // first backoff
-	Max           time.Duration // cap on one wait
-	MaxElapsed    time.Duration // give up after this long
-	MaxAttempts   int           // and after this many attempts
-	MaxRetryAfter time.Duration // cap on an honoured Retry-After
-}
-
-// DefaultRetry is the production policy: a transient outage of a few minutes is
-// ridden out; anything longer fails the shard, which the next run retries.
-var DefaultRetry = RetryPolicy{Initial: time.Second, Max: time.Minute, MaxElapsed: 10 * time.Minute, MaxAttempts: 12, MaxRetryAfter: 5 * time.Minute}
 
 // Config configures a Client.
 type Config struct {
@@ -153,18 +139,14 @@ func (c *Client) SetLogf(logf func(format string, args ...any)) {
 // CheckAuth fetches a token, so that refused credentials fail before anything
 // else happens. It spends no data-request quota.
 func (c *Client) CheckAuth(ctx context.Context) error {
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval, bo.MaxInterval, bo.MaxElapsedTime = c.cfg.Retry.Initial, c.cfg.Retry.Max, c.cfg.Retry.MaxElapsed
-	err := backoff.RetryNotify(func() error {
+	p := c.cfg.Retry
+	p.MaxAttempts = 5
+	_, err := p.do(ctx, func(err error, wait time.Duration) {
+		c.cfg.Logf("retrying the token request in %s: %v", wait.Round(time.Millisecond), err)
+	}, func() error {
 		_, err := c.tokens.get(ctx)
 		return err
-	}, backoff.WithContext(backoff.WithMaxRetries(bo, 4), ctx), func(err error, wait time.Duration) {
-		c.cfg.Logf("retrying the token request in %s: %v", wait.Round(time.Millisecond), err)
 	})
-	var pe *backoff.PermanentError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
 	return err
 }
 
@@ -196,65 +178,30 @@ func (c *Client) Call(ctx context.Context, endpoint string, fields []string, bod
 		u.RawQuery = "fields=" + strings.Join(fields, ",")
 	}
 
-	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = c.cfg.Retry.Initial
-	bo.MaxInterval = c.cfg.Retry.Max
-	bo.MaxElapsedTime = c.cfg.Retry.MaxElapsed
-	bo.RandomizationFactor = 0.5
-	ra := &retryAfter{BackOff: bo, max: c.cfg.Retry.MaxRetryAfter}
-	var policy backoff.BackOff = ra
-	if c.cfg.Retry.MaxAttempts > 0 {
-		policy = backoff.WithMaxRetries(ra, uint64(c.cfg.Retry.MaxAttempts-1))
-	}
-
 	var resp *Response
-	attempts, renewed := 0, false
-	op := func() error {
-		attempts++
+	renewed := false
+	notify := func(err error, wait time.Duration) {
+		c.cfg.Logf("retrying %s in %s: %v", endpoint, wait.Round(time.Millisecond), err)
+	}
+	attempts, err := c.cfg.Retry.do(ctx, notify, func() error {
 		r, err := c.attempt(ctx, endpoint, u.String(), payload)
 		if err == nil {
 			resp = r
 			return nil
 		}
-		ra.wait = 0
-		var ae *APIError
-		if errors.As(err, &ae) {
-			ra.wait = ae.RetryAfter
-			if ae.Code == "access_token_invalid" || (ae.HTTPStatus == 401 && ae.Code == "") {
-				if !renewed {
-					// A token can die early (revoked, clock skew): renew and retry now.
-					renewed = true
-					ra.now = true
-					return err
-				}
-				// The token fetched for this very attempt was refused too.
-				return backoff.Permanent(fmt.Errorf("%w: token renewed and still refused: %w", ErrAuth, err))
+		if tokenRefused(err) {
+			if !renewed {
+				// A token can die early (revoked, clock skew): renew and retry now.
+				renewed = true
+				return retryNow{err}
 			}
+			// The token fetched for this very attempt was refused too.
+			return fmt.Errorf("%w: token renewed and still refused: %w", ErrAuth, err)
 		}
 		renewed = false // only consecutive refusals mean the credentials are bad
-		if ctx.Err() != nil {
-			return backoff.Permanent(ctx.Err())
-		}
-		var pe *backoff.PermanentError
-		if !errors.As(err, &pe) && errors.Is(err, errRetryable) {
-			return err
-		}
-		if pe != nil {
-			return err
-		}
-		return backoff.Permanent(err)
-	}
-	notify := func(err error, wait time.Duration) {
-		c.cfg.Logf("retrying %s in %s: %v", endpoint, wait.Round(time.Millisecond), err)
-	}
-	err = backoff.RetryNotify(op, backoff.WithContext(policy, ctx), notify)
+		return err
+	})
 	if err != nil {
-		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			return nil, ctx.Err()
-		}
-		if errors.Is(err, errRetryable) {
-			err = fmt.Errorf("gave up after %d attempts: %w", attempts, err)
-		}
 		return nil, err
 	}
 	resp.Attempts = attempts
@@ -325,125 +272,8 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, payload []byte
 	return nil, ae
 }
 
-// parseRetryAfter reads delta-seconds or an HTTP date.
-func parseRetryAfter(h string, now time.Time) time.Duration {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(h); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
-
-// retryAfter lets one attempt's Retry-After (or an immediate retry after a
-// token renewal) override the exponential schedule for the next wait.
-type retryAfter struct {
-	backoff.BackOff
-	wait time.Duration
-	max  time.Duration
-	now  bool
-}
-
-func (r *retryAfter) NextBackOff() time.Duration {
-	next := r.BackOff.NextBackOff()
-	if next == backoff.Stop {
-		return next
-	}
-	if r.now {
-		r.now = false
-		return 0
-	}
-	if r.wait > next {
-		w := r.wait
-		if r.max > 0 && w > r.max {
-			w = r.max
-		}
-		return w
-	}
-	return next
-}
-
-// tokenSource holds the one client-credentials token all workers share. Renewal
-// happens under the lock, so concurrent workers that find the token stale wait
-// for a single renewal instead of each fetching their own.
-type tokenSource struct {
-	c      *Client
-	mu     sync.Mutex
-	token  string
-	expiry time.Time
-	ttl    time.Duration
-}
-
-func (t *tokenSource) get(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.c.cfg.Now()
-	if t.token != "" && now.Add(renewMargin(t.ttl)).Before(t.expiry) {
-		return t.token, nil
-	}
-	tok, ttl, err := t.c.fetchToken(ctx)
-	if err != nil {
-		return "", err
-	}
-	t.token, t.ttl, t.expiry = tok, ttl, now.Add(ttl)
-	return tok, nil
-}
-
-// renewMargin renews five minutes early, or a fifth of a short lifetime early.
-func renewMargin(ttl time.Duration) time.Duration {
-	return min(5*time.Minute, ttl/5)
-}
-
-func (t *tokenSource) invalidate(tok string) {
-	t.mu.Lock()
-	if t.token == tok {
-		t.token = ""
-	}
-	t.mu.Unlock()
-}
-
-// fetchToken runs the client-credentials grant. Its errors never include the
-// form body (which holds the secret) or the URL.
-func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) {
-	const endpoint = "oauth/token"
-	form := url.Values{"client_key": {c.cfg.ClientKey}, "client_secret": {c.cfg.ClientSecret}, "grant_type": {"client_credentials"}}
-	u := *c.base
-	u.Path += "/v2/oauth/token/"
-	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", 0, fmt.Errorf("token request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := c.http.Do(req)
-	if err != nil {
-		return "", 0, scrubURLError(endpoint, err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
-	var tr api.TokenResponse
-	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", 0, &BodyError{Endpoint: endpoint, HTTPStatus: res.StatusCode, Excerpt: excerpt(body), Err: err}
-	}
-	if res.StatusCode != http.StatusOK || tr.AccessToken == "" {
-		ae := &APIError{Endpoint: endpoint, HTTPStatus: res.StatusCode, Code: tr.Error, Message: tr.ErrorDescription, LogID: tr.LogID}
-		if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden || tr.Error == "invalid_client" {
-			return "", 0, backoff.Permanent(fmt.Errorf("%w: the token endpoint refused the client key and secret; check TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET: %w", ErrAuth, ae))
-		}
-		if res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests {
-			return "", 0, &NetError{Endpoint: endpoint, Err: ae}
-		}
-		return "", 0, backoff.Permanent(ae)
-	}
-	ttl := time.Duration(tr.ExpiresIn) * time.Second
-	if ttl <= 0 {
-		ttl = 2 * time.Hour
-	}
-	return tr.AccessToken, ttl, nil
+// tokenRefused reports whether a data call was refused for its token.
+func tokenRefused(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Code == "access_token_invalid" || (ae.HTTPStatus == 401 && ae.Code == ""))
 }

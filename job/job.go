@@ -1,34 +1,42 @@
-package harvest
+// Package job is what a harvest is asked to fetch: datasets and queries, their
+// normal form and identity, date windows, and the YAML/TOML job files. It does
+// no I/O beyond reading a job file, so that the command line, the crawler, the
+// report and the tests agree on what a job means.
+package job
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"adharvest/countries"
-	"adharvest/harvest/api"
+	"adharvest/tiktok/api"
 )
 
 // Dataset names, as --datasets spells them.
 const (
-	DatasetAds               = "ads"
-	DatasetAdDetails         = "ad-details"
-	DatasetAdReports         = "ad-reports"
-	DatasetCommercialContent = "commercial-content"
-	DatasetAdvertisers       = "advertisers"
+	Ads               = "ads"
+	AdDetails         = "ad-details"
+	AdReports         = "ad-reports"
+	CommercialContent = "commercial-content"
+	Advertisers       = "advertisers"
 )
 
 // KnownDatasets lists the datasets in the order they are harvested. ad-details
 // comes after ads because it fetches the ads that ads found.
-var KnownDatasets = []string{DatasetAds, DatasetAdDetails, DatasetAdReports, DatasetCommercialContent, DatasetAdvertisers}
+var KnownDatasets = []string{Ads, AdDetails, AdReports, CommercialContent, Advertisers}
 
 // DefaultWindowDays splits date ranges into weeks: the sister Research API
 // produced fewer 500s with windows of about seven days.
 const DefaultWindowDays = 7
+
+// ErrNoDates is a job with a query that names no date range.
+var ErrNoDates = &FieldError{Field: "from", Msg: "a first and a last day are required (YYYY-MM-DD)"}
 
 // Job is what a harvest is asked to fetch: datasets, and one or more queries.
 // It is stored in the checkpoint, and a folder's job never changes silently: a
@@ -54,14 +62,6 @@ type Query struct {
 	ReachMax         string   `json:"reach_max,omitempty"`
 }
 
-// UsageError is bad input: exit code 2, one line, nothing sent.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-
-// Usagef builds a UsageError.
-func Usagef(format string, args ...any) error { return &UsageError{Msg: fmt.Sprintf(format, args...)} }
-
 // Has reports whether the job harvests dataset d.
 func (j Job) Has(d string) bool { return slices.Contains(j.Datasets, d) }
 
@@ -69,13 +69,13 @@ func (j Job) Has(d string) bool { return slices.Contains(j.Datasets, d) }
 // deduplicated, dates as YYYY-MM-DD), so that equal jobs hash equally however
 // they were written. today is the current UTC day: the API serves only days
 // strictly before it. warn receives one-line notices (countries a dataset
-// cannot take).
+// cannot take). Errors are *FieldError.
 func (j *Job) Normalize(today time.Time, warn func(string)) error {
 	if warn == nil {
 		warn = func(string) {}
 	}
 	if len(j.Datasets) == 0 {
-		j.Datasets = []string{DatasetAds}
+		j.Datasets = []string{Ads}
 	}
 	var ds []string
 	for _, d := range j.Datasets {
@@ -84,7 +84,7 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 			continue
 		}
 		if !slices.Contains(KnownDatasets, d) {
-			return Usagef("unknown dataset %q: use a comma list of %s", d, strings.Join(KnownDatasets, ","))
+			return fieldErr("datasets", "unknown dataset %q: use a comma list of %s", d, strings.Join(KnownDatasets, ","))
 		}
 		if !slices.Contains(ds, d) {
 			ds = append(ds, d)
@@ -92,32 +92,31 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 	}
 	slices.SortFunc(ds, func(a, b string) int { return slices.Index(KnownDatasets, a) - slices.Index(KnownDatasets, b) })
 	j.Datasets = ds
-	if j.Has(DatasetAdDetails) && !j.Has(DatasetAds) {
-		return Usagef("--datasets: ad-details fetches the ads that the ads dataset finds, so list ads too (ads,ad-details)")
+	if j.Has(AdDetails) && !j.Has(Ads) {
+		return fieldErr("datasets", "ad-details fetches the ads that the ads dataset finds, so list ads too (ads,ad-details)")
 	}
 	if j.WindowDays == 0 {
 		j.WindowDays = DefaultWindowDays
 	}
 	if j.WindowDays < 1 || j.WindowDays > 366 {
-		return Usagef("--window: %d days is outside 1..366", j.WindowDays)
+		return fieldErr("window", "%d days is outside 1..366", j.WindowDays)
 	}
 	if j.MaxCount == 0 {
 		j.MaxCount = api.MaxCount
 	}
 	if j.MaxCount < 1 || j.MaxCount > api.MaxCount {
-		return Usagef("--max-count: %d is outside 1..%d, the page sizes the API serves", j.MaxCount, api.MaxCount)
+		return fieldErr("max_count", "%d is outside 1..%d, the page sizes the API serves", j.MaxCount, api.MaxCount)
 	}
 	if len(j.Queries) == 0 {
-		return Usagef("--from and --to are required (YYYY-MM-DD); re-run with no flags only to resume a folder that already holds a job")
+		return ErrNoDates
 	}
 	for i := range j.Queries {
-		prefix := ""
-		if len(j.Queries) > 1 {
-			prefix = fmt.Sprintf("query %d: ", i+1)
-		}
 		if err := j.Queries[i].normalize(today); err != nil {
-			if ue, ok := err.(*UsageError); ok {
-				ue.Msg = prefix + ue.Msg
+			var fe *FieldError
+			if errors.As(err, &fe) && len(j.Queries) > 1 {
+				c := *fe
+				c.Query = i + 1
+				return &c
 			}
 			return err
 		}
@@ -131,10 +130,10 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 	}
 	j.Queries = qs
 
-	if j.Has(DatasetAdvertisers) && len(j.Terms()) == 0 {
-		return Usagef("--datasets: advertisers searches advertiser names, so give at least one --term")
+	if j.Has(Advertisers) && len(j.Terms()) == 0 {
+		return fieldErr("terms", "the advertisers dataset searches advertiser names, so give at least one search term")
 	}
-	if j.Has(DatasetCommercialContent) {
+	if j.Has(CommercialContent) {
 		var skipped []string
 		served := 0
 		for _, q := range j.Queries {
@@ -147,7 +146,7 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 			}
 		}
 		if served == 0 {
-			return Usagef("--countries: commercial-content covers EEA creators only, and %s leaves it no country; add an EEA country", strings.Join(skipped, ","))
+			return fieldErr("countries", "commercial-content covers EEA creators only, and %s leaves it no country; add an EEA country", strings.Join(skipped, ","))
 		}
 		if len(skipped) > 0 {
 			warn(fmt.Sprintf("commercial-content skips %s (the API serves EEA creators only); the other datasets still use it", strings.Join(skipped, ",")))
@@ -159,26 +158,26 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 func (q *Query) normalize(today time.Time) error {
 	cs, err := countries.Parse(strings.Join(q.Countries, ","))
 	if err != nil {
-		return &UsageError{Msg: "--countries: " + err.Error()}
+		return fieldErr("countries", "%v", err)
 	}
 	q.Countries = cs
 	if strings.TrimSpace(q.From) == "" || strings.TrimSpace(q.To) == "" {
-		return Usagef("--from and --to are required (YYYY-MM-DD); re-run with no flags only to resume a folder that already holds a job")
+		return ErrNoDates
 	}
 	from, err := api.ParseDay(strings.TrimSpace(q.From))
 	if err != nil {
-		return Usagef("--from: %v", err)
+		return fieldErr("from", "%v", err)
 	}
 	to, err := api.ParseDay(strings.TrimSpace(q.To))
 	if err != nil {
-		return Usagef("--to: %v", err)
+		return fieldErr("to", "%v", err)
 	}
 	if err := api.ValidateDays(from, to); err != nil {
-		return usageFromInvalid(err)
+		return fromInvalid(err)
 	}
 	today = today.UTC().Truncate(24 * time.Hour)
 	if !to.Before(today) {
-		return Usagef("--to: %s is not before today (%s UTC); the API serves only past days, so use --to %s or earlier",
+		return fieldErr("to", "%s is not before today (%s UTC); the API serves only past days, so use %s or earlier",
 			to.Format("2006-01-02"), today.Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"))
 	}
 	q.From, q.To = from.Format("2006-01-02"), to.Format("2006-01-02")
@@ -190,7 +189,7 @@ func (q *Query) normalize(today time.Time) error {
 			continue
 		}
 		if err := api.ValidateTerm(t); err != nil {
-			return usageFromInvalid(err)
+			return fromInvalid(err)
 		}
 		terms = append(terms, t)
 	}
@@ -198,7 +197,7 @@ func (q *Query) normalize(today time.Time) error {
 	q.Terms = terms
 	q.SearchType = strings.ToLower(strings.TrimSpace(q.SearchType))
 	if err := api.ValidateSearchType(q.SearchType); err != nil {
-		return usageFromInvalid(err)
+		return fromInvalid(err)
 	}
 	if q.SearchType == api.SearchExact {
 		q.SearchType = "" // the API default; stored empty so equal jobs hash equally
@@ -207,7 +206,7 @@ func (q *Query) normalize(today time.Time) error {
 	q.AdvertiserIDs = slices.Compact(q.AdvertiserIDs)
 	for _, id := range q.AdvertiserIDs {
 		if id <= 0 {
-			return Usagef("--advertiser-id: %d is not a positive business id", id)
+			return fieldErr("advertiser_ids", "%d is not a positive business id", id)
 		}
 	}
 	var users []string
@@ -221,7 +220,7 @@ func (q *Query) normalize(today time.Time) error {
 	q.CreatorUsernames = users
 	q.ReachMin, q.ReachMax = strings.ToUpper(strings.TrimSpace(q.ReachMin)), strings.ToUpper(strings.TrimSpace(q.ReachMax))
 	if err := (api.SizeRange{Min: q.ReachMin, Max: q.ReachMax}).Validate(); err != nil {
-		return usageFromInvalid(err)
+		return fromInvalid(err)
 	}
 	return nil
 }
@@ -230,13 +229,6 @@ func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
-}
-
-func usageFromInvalid(err error) error {
-	if ie, ok := err.(*api.InvalidError); ok {
-		return Usagef("--%s: %s", ie.Field, ie.Msg)
-	}
-	return &UsageError{Msg: err.Error()}
 }
 
 // Hash identifies the job's content.
@@ -286,14 +278,25 @@ func (j Job) Span() (from, to string) {
 	return from, to
 }
 
+// Describe is the job in one line, for progress and status.
+func (j Job) Describe() string {
+	from, to := j.Span()
+	s := fmt.Sprintf("%s for %d countries, %s to %s", strings.Join(j.Datasets, ","), len(j.Countries()), from, to)
+	if len(j.Queries) > 1 {
+		s += fmt.Sprintf(" (%d queries)", len(j.Queries))
+	}
+	return s
+}
+
 // Window is an inclusive range of days.
 type Window struct{ From, To time.Time }
 
 // Label is the window's stable name in shard ids and file names.
 func (w Window) Label() string { return w.From.Format("20060102") + "-" + w.To.Format("20060102") }
 
-// windows splits a query's range into windows of days, the last one short.
-func (q Query) windows(days int) []Window {
+// Windows splits a normalized query's range into windows of days, the last one
+// short.
+func (q Query) Windows(days int) []Window {
 	from, _ := api.ParseDay(q.From)
 	to, _ := api.ParseDay(q.To)
 	var out []Window

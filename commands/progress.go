@@ -1,4 +1,4 @@
-package main
+package commands
 
 import (
 	"fmt"
@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"adharvest/checkpoint"
-	"adharvest/harvest"
+	"adharvest/crawl"
+	"adharvest/job"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -32,23 +33,10 @@ type progress struct {
 	logEvery time.Duration
 }
 
-func newProgress(o harvestOptions, job harvest.Job, shards []*harvest.Shard, store *checkpoint.Store) *progress {
-	p := &progress{w: o.Stderr, mode: o.Progress, started: time.Now(), logEvery: 10 * time.Second}
+func newProgress(w io.Writer, mode string) *progress {
+	p := &progress{w: w, mode: mode, started: time.Now(), logEvery: 10 * time.Second}
 	if p.w == nil {
 		p.w = io.Discard
-	}
-	states, _ := store.Shards()
-	doneIDs := map[string]bool{}
-	for _, s := range states {
-		if s.Status == checkpoint.StatusDone {
-			doneIDs[s.ID] = true
-		}
-	}
-	p.total = len(shards)
-	for _, sh := range shards {
-		if doneIDs[sh.ID] {
-			p.done++
-		}
 	}
 	if p.mode == "auto" {
 		p.mode = "log"
@@ -56,12 +44,19 @@ func newProgress(o harvestOptions, job harvest.Job, shards []*harvest.Shard, sto
 			p.mode = "bar"
 		}
 	}
-	fmt.Fprintf(p.w, "adharvest: %s: %d shards, %d already done\n", describeJob(job), p.total, p.done)
+	return p
+}
+
+// start shows the job and how much of it is done, before the first request.
+func (p *progress) start(j job.Job, shards, done int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.total, p.done = shards, done
+	fmt.Fprintf(p.w, "adharvest: %s: %d shards, %d already done\n", j.Describe(), p.total, p.done)
 	if p.mode == "bar" {
 		p.bar = p.newBar(p.total, "shards")
 		_ = p.bar.Set(p.done)
 	}
-	return p
 }
 
 func (p *progress) newBar(total int, what string) *progressbar.ProgressBar {
@@ -76,9 +71,10 @@ func (p *progress) newBar(total int, what string) *progressbar.ProgressBar {
 	)
 }
 
-func (p *progress) events() harvest.Events {
-	return harvest.Events{
-		Page: func(sh *harvest.Shard, items int) {
+func (p *progress) events() crawl.Events {
+	return crawl.Events{
+		Start: p.start,
+		Page: func(sh *crawl.Shard, items int) {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			p.pages++
@@ -103,7 +99,7 @@ func (p *progress) events() harvest.Events {
 				p.bar = p.newBar(total, name)
 			}
 		},
-		ShardDone: func(sh *harvest.Shard, st checkpoint.Shard, err error) {
+		ShardDone: func(sh *crawl.Shard, st checkpoint.Shard, err error) {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			if p.phase != "" {
@@ -170,10 +166,8 @@ func (p *progress) finish() {
 
 // printSummary states what the run did, per dataset, with the request bill
 // against the minimum any client would need.
-func printSummary(w io.Writer, out string, m harvest.Manifest, run harvest.RunRecord) {
-	if w == nil {
-		return
-	}
+func printSummary(w io.Writer, out string, res crawl.Result) {
+	m, run := res.Manifest, res.Run
 	fmt.Fprintf(w, "adharvest: run %s %s after %s; %d requests this run\n", run.RunID, run.Status, run.Ended.Sub(run.Started).Round(time.Second), run.Requests)
 	for _, d := range m.Job.Datasets {
 		c := m.Datasets[d]

@@ -1,4 +1,4 @@
-package harvest
+package job
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -82,37 +83,42 @@ func SplitList(s string) []string {
 	return out
 }
 
-// LoadJobFile reads a job file: .yaml/.yml or .toml by extension. Unknown keys
+// LoadFile reads a job file: .yaml/.yml or .toml by extension. Unknown keys
 // are an error, because a misspelt filter that is silently ignored would
 // harvest the wrong data.
-func LoadJobFile(path string) (Job, error) {
+func LoadFile(path string) (Job, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return Job{}, Usagef("--job: %v", errors.Unwrap(err))
+		return Job{}, &FileError{Path: path, Msg: errors.Unwrap(err).Error()}
 	}
-	return ParseJobFile(filepath.Ext(path), b)
+	j, err := ParseFile(filepath.Ext(path), b)
+	var fe *FileError
+	if errors.As(err, &fe) {
+		fe.Path = path
+	}
+	return j, err
 }
 
-// ParseJobFile parses job file content; ext selects the format.
-func ParseJobFile(ext string, b []byte) (Job, error) {
+// ParseFile parses job file content; ext selects the format.
+func ParseFile(ext string, b []byte) (Job, error) {
 	var f jobFile
 	switch strings.ToLower(ext) {
 	case ".yaml", ".yml":
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-			return Job{}, Usagef("--job: %s", oneLine(err.Error()))
+			return Job{}, &FileError{Msg: yamlMessage(err)}
 		}
 	case ".toml":
 		md, err := toml.Decode(string(b), &f)
 		if err != nil {
-			return Job{}, Usagef("--job: %s", oneLine(err.Error()))
+			return Job{}, &FileError{Msg: oneLine(err.Error())}
 		}
 		if un := md.Undecoded(); len(un) > 0 {
-			return Job{}, Usagef("--job: unknown key %q; known keys are datasets, window, max_count, queries and the query keys countries, from, to, terms, search_type, advertiser_ids, creator_usernames, reach_min, reach_max", un[0].String())
+			return Job{}, &FileError{Msg: unknownKey(un[0].String())}
 		}
 	default:
-		return Job{}, Usagef("--job: %q is neither .yaml, .yml nor .toml", ext)
+		return Job{}, &FileError{Msg: fmt.Sprintf("%q is neither .yaml, .yml nor .toml", ext)}
 	}
 	job := Job{Datasets: f.Datasets, MaxCount: f.MaxCount}
 	if f.Window != "" {
@@ -129,7 +135,10 @@ func ParseJobFile(ext string, b []byte) (Job, error) {
 	for i, e := range entries {
 		q, err := e.withDefaults(f.fileQuery).query()
 		if err != nil {
-			return Job{}, Usagef("--job: query %d: %v", i+1, err)
+			if fe, ok := err.(*FieldError); ok && len(f.Queries) > 0 {
+				fe.Query = i + 1
+			}
+			return Job{}, err
 		}
 		job.Queries = append(job.Queries, q)
 	}
@@ -174,7 +183,7 @@ func (e fileQuery) query() (Query, error) {
 	for _, s := range e.AdvertiserIDs {
 		id, err := ParseAdvertiserID(s)
 		if err != nil {
-			return q, err
+			return q, &FieldError{Field: "advertiser_ids", Msg: err.Error()}
 		}
 		q.AdvertiserIDs = append(q.AdvertiserIDs, id)
 	}
@@ -202,9 +211,28 @@ func ParseWindow(s string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 {
-		return 0, Usagef("--window: %q is not a number of days like 7, 7d or 2w", s)
+		return 0, fieldErr("window", "%q is not a number of days like 7, 7d or 2w", s)
 	}
 	return n * mult, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// unknownKey names a key that is not part of a job file, with the valid ones.
+func unknownKey(key string) string {
+	return fmt.Sprintf("unknown key %q; known keys are %s and the query keys %s", key, strings.Join(JobKeys, ", "), strings.Join(QueryKeys, ", "))
+}
+
+// yamlField matches yaml.v3's message for a key the target struct lacks:
+// "line 3: field country not found in type job.fileQuery".
+var yamlField = regexp.MustCompile(`line (\d+): field (\S+) not found in type \S+`)
+
+// yamlMessage rewrites yaml.v3's errors, which name Go types, in the job
+// file's terms.
+func yamlMessage(err error) string {
+	msg := oneLine(err.Error())
+	if m := yamlField.FindStringSubmatch(msg); m != nil {
+		return "line " + m[1] + ": " + unknownKey(m[2])
+	}
+	return strings.TrimPrefix(msg, "yaml: ")
+}

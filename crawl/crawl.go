@@ -1,4 +1,4 @@
-package harvest
+package crawl
 
 import (
 	"bytes"
@@ -9,8 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,8 +16,11 @@ import (
 	"time"
 
 	"adharvest/checkpoint"
+	"adharvest/folder"
 	"adharvest/internal/failpoint"
+	"adharvest/job"
 	"adharvest/sink"
+	"adharvest/tiktok"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -27,9 +28,9 @@ import (
 // Crawler runs shards against the API and commits what they fetch through the
 // checkpoint (see package checkpoint for the commit protocol).
 type Crawler struct {
-	Client *Client
+	Client *tiktok.Client
 	Store  *checkpoint.Store
-	Out    string
+	Folder folder.Folder
 	RunID  string
 	// Concurrency is the number of shards in flight; they share the client's
 	// rate limit.
@@ -70,28 +71,9 @@ type Events struct {
 	// Phase runs when a phase with its own count of work begins: the ad/detail
 	// fan-out, with the number of ads still owed a detail.
 	Phase func(name string, total int)
-}
-
-// StopError ends a crawl early but resumably (exit 75): the quota or the user's
-// budget is spent, or the user interrupted.
-type StopError struct {
-	Reason  string
-	ResetAt time.Time
-	Err     error
-}
-
-func (e *StopError) Error() string { return e.Reason }
-func (e *StopError) Unwrap() error { return e.Err }
-
-// FailedError reports shards that failed for good in this run; the rest of the
-// crawl went on. Re-running retries them.
-type FailedError struct {
-	Failed []string
-	First  error
-}
-
-func (e *FailedError) Error() string {
-	return fmt.Sprintf("%d shard(s) failed, first %s: %v; run the same command again to retry them", len(e.Failed), e.Failed[0], e.First)
+	// Start runs once, before the first request, with the job, its shards and
+	// how many of them are already done.
+	Start func(j job.Job, shards, done int)
 }
 
 func (c *Crawler) defaults() {
@@ -133,7 +115,7 @@ func (c *Crawler) Requests() int64 { return c.requests.Load() }
 // Pending pages are flushed before Run returns, even when ctx was cancelled.
 func (c *Crawler) Run(ctx context.Context, shards []*Shard) error {
 	c.defaults()
-	if err := Sweep(c.Out, c.Store, shards); err != nil {
+	if err := Sweep(c.Folder, c.Store, shards); err != nil {
 		return err
 	}
 	var todo []*Shard
@@ -260,19 +242,19 @@ func (c *Crawler) halted() error {
 
 // asStop classifies errors that end the whole crawl resumably.
 func asStop(err error, ctx context.Context) *StopError {
-	var ae *APIError
+	var ae *tiktok.APIError
 	switch {
-	case errors.Is(err, ErrQuota):
+	case errors.Is(err, tiktok.ErrQuota):
 		se := &StopError{Reason: "the API's daily quota is spent", Err: err}
 		if errors.As(err, &ae) {
 			se.ResetAt = ae.ResetAt
 		}
 		if se.ResetAt.IsZero() {
-			se.ResetAt = NextUTCMidnight(time.Now())
+			se.ResetAt = tiktok.NextUTCMidnight(time.Now())
 		}
 		return se
 	case errors.Is(err, ErrBudget):
-		return &StopError{Reason: "the --daily-quota budget is spent", ResetAt: NextUTCMidnight(time.Now()), Err: err}
+		return &StopError{Reason: "the --daily-quota budget is spent", ResetAt: tiktok.NextUTCMidnight(time.Now()), Err: err}
 	case errors.Is(err, syscall.ENOSPC):
 		return &StopError{Reason: "the disk is full (" + err.Error() + "); free some space and run the same command again", Err: err}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
@@ -343,7 +325,7 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 		reqJSON, _ := json.Marshal(body)
 		resp, err := c.Client.Call(ctx, sh.ds.endpoint, sh.ds.fields, body)
 		if err != nil {
-			if errors.Is(err, ErrSearchIDExpired) && st.NextSearchID != "" {
+			if errors.Is(err, tiktok.ErrSearchIDExpired) && st.NextSearchID != "" {
 				if idRetries < c.SearchIDRetries {
 					idRetries++
 					c.Logf("%s: search_id rejected, retry %d of %d: %v", sh.ID, idRetries, c.SearchIDRetries, err)
@@ -364,7 +346,7 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 				clear(seen)
 				continue
 			}
-			st.LogID = LogIDOf(err)
+			st.LogID = tiktok.LogIDOf(err)
 			return fmt.Errorf("%s page %d: %w", sh.ID, st.Pages, err)
 		}
 		idRetries = 0
@@ -425,17 +407,17 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 	if err != nil {
 		return err
 	}
+	var w written
 	if len(pages) > 0 {
-		part := func(t sink.Table) string { return partPath(c.Out, t, sh.Partition, sh.Stem, st.Parts) }
-		n, err := sh.ds.write(part, sh, pages)
-		if err != nil {
+		part := func(t sink.Table) string { return c.Folder.Part(t, sh.Partition, sh.Stem, st.Parts) }
+		if w, err = sh.ds.write(part, sh, pages); err != nil {
 			return fmt.Errorf("%s: write part %d: %w", sh.ID, st.Parts, err)
 		}
-		if err := writeRaw(sh.rawPath(c.Out, st.Parts), pages); err != nil {
+		if err := writeRaw(sh.rawPath(c.Folder, st.Parts), pages); err != nil {
 			return fmt.Errorf("%s: write raw part %d: %w", sh.ID, st.Parts, err)
 		}
 		st.Parts++
-		st.Rows += n
+		st.Rows += w.rows
 	}
 	switch {
 	case done:
@@ -443,7 +425,7 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 	case crawlErr != nil && asStop(crawlErr, context.Background()) == nil:
 		st.Status, st.Err = checkpoint.StatusFailed, crawlErr.Error()
 		if st.LogID == "" {
-			st.LogID = LogIDOf(crawlErr)
+			st.LogID = tiktok.LogIDOf(crawlErr)
 		}
 	case crawlErr != nil:
 		st.Status = checkpoint.StatusPending
@@ -451,7 +433,7 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 	if err := failpoint.Hit(failpoint.FlushCommit); err != nil {
 		return err
 	}
-	if err := c.Store.CommitFlush(*st); err != nil {
+	if err := c.Store.CommitFlush(*st, w.ads...); err != nil {
 		return fmt.Errorf("%s: checkpoint after part %d: %w", sh.ID, st.Parts-1, err)
 	}
 	return nil
@@ -467,10 +449,10 @@ func (c *Crawler) restart(sh *Shard, st *checkpoint.Shard, why string) error {
 		return err
 	}
 	for n := 0; n < old; n++ {
-		paths := []string{sh.rawPath(c.Out, n)}
+		paths := []string{sh.rawPath(c.Folder, n)}
 		for _, t := range sink.Tables {
 			if t.OwnerName() == sh.ds.table.Name {
-				paths = append(paths, partPath(c.Out, t, sh.Partition, sh.Stem, n))
+				paths = append(paths, c.Folder.Part(t, sh.Partition, sh.Stem, n))
 			}
 		}
 		for _, p := range paths {
@@ -515,17 +497,11 @@ func writeRaw(path string, pages []checkpoint.Page) error {
 	})
 }
 
-var partRE = regexp.MustCompile(`^(.+)-p(\d{5,})\.(parquet|jsonl\.zst)$`)
-
-func partName(stem string, n int, ext string) string {
-	return fmt.Sprintf("%s-p%05d%s", stem, n, ext)
-}
-
 // Sweep removes what an interrupted run may have left: temporary files, and
 // part files that no committed shard state names (a part renamed into place
 // just before a crash, or parts of a shard that was restarted). Files that do
 // not follow adharvest's naming are left alone.
-func Sweep(out string, store *checkpoint.Store, shards []*Shard) error {
+func Sweep(f folder.Folder, store *checkpoint.Store, shards []*Shard) error {
 	tables := map[string]sink.Table{}
 	for _, sh := range shards {
 		tables[sh.ds.table.Name] = sh.ds.table
@@ -534,7 +510,7 @@ func Sweep(out string, store *checkpoint.Store, shards []*Shard) error {
 		tables[t.Name] = t
 	}
 	for _, t := range tables {
-		for _, root := range []string{t.Dir(out), t.Dir(filepath.Join(out, "raw"))} {
+		for _, root := range []string{f.TableDir(t), f.RawTableDir(t)} {
 			err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 				if err != nil {
 					if os.IsNotExist(err) {
@@ -549,16 +525,11 @@ func Sweep(out string, store *checkpoint.Store, shards []*Shard) error {
 				if strings.HasPrefix(name, sink.TempPrefix) {
 					return os.Remove(path)
 				}
-				m := partRE.FindStringSubmatch(name)
-				if m == nil {
+				stem, n, ok := folder.ParsePartName(name)
+				if !ok {
 					return nil
 				}
-				partition := ""
-				if t.Partition != "" {
-					_, partition, _ = strings.Cut(filepath.Base(filepath.Dir(path)), "=")
-				}
-				n, _ := strconv.Atoi(m[2])
-				st, ok, err := store.Shard(shardID(t, partition, m[1]))
+				st, ok, err := store.Shard(shardID(t, folder.PartitionOf(t, path), stem))
 				if err != nil {
 					return err
 				}

@@ -1,15 +1,16 @@
-package harvest
+package crawl
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"path/filepath"
 
 	"adharvest/checkpoint"
 	"adharvest/countries"
-	"adharvest/harvest/api"
+	"adharvest/folder"
+	"adharvest/job"
 	"adharvest/sink"
+	"adharvest/tiktok/api"
 )
 
 // dataset knows how to ask one endpoint and how to turn its pages into rows.
@@ -23,10 +24,17 @@ type dataset struct {
 	// page reads a response's data: its item count and paging fields.
 	page func(data json.RawMessage) (items int, pg api.Page, err error)
 	// write decodes pages into rows and writes them as one part (nothing when
-	// there are no rows), returning the rows written to the dataset's own table.
+	// there are no rows), returning what it wrote to the dataset's own table.
 	// part gives the file of this part for any table, so that child tables are
 	// written in the same flush under the same part number.
-	write func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (int64, error)
+	write func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error)
+}
+
+// written is what one flush wrote: the rows of the dataset's own table and,
+// for the ads table, the ads the part holds (for the checkpoint's ad index).
+type written struct {
+	rows int64
+	ads  []checkpoint.AdSeen
 }
 
 // Shard is one planned unit of work: a dataset, a partition (country), a date
@@ -38,7 +46,7 @@ type Shard struct {
 	Stem       string // file name stem, e.g. "20240101-20240107_all"
 	Term       string
 	SearchType string
-	Window     Window
+	Window     job.Window
 	// AdvertiserIDs are the ids the request filtered on, for ad_reports rows.
 	AdvertiserIDs []int64
 	ds            *dataset
@@ -51,7 +59,7 @@ type Shard struct {
 // dataset, then query, window, country and term. Queries that overlap produce
 // the same shard once. ad-details is not planned here: it fans out over the ads
 // that the ads shards found (see Crawler.RunDetails).
-func Plan(job Job) []*Shard {
+func Plan(j job.Job) []*Shard {
 	var out []*Shard
 	seen := map[string]bool{}
 	add := func(shs ...*Shard) {
@@ -62,17 +70,17 @@ func Plan(job Job) []*Shard {
 			}
 		}
 	}
-	for _, d := range job.Datasets {
-		for _, q := range job.Queries {
+	for _, d := range j.Datasets {
+		for _, q := range j.Queries {
 			switch d {
-			case DatasetAds:
-				add(planAds(job, q)...)
-			case DatasetAdReports:
-				add(planReports(job, q)...)
-			case DatasetCommercialContent:
-				add(planContent(job, q)...)
-			case DatasetAdvertisers:
-				add(planAdvertisers(job, q)...)
+			case job.Ads:
+				add(planAds(j, q)...)
+			case job.AdReports:
+				add(planReports(j, q)...)
+			case job.CommercialContent:
+				add(planContent(j, q)...)
+			case job.Advertisers:
+				add(planAdvertisers(j, q)...)
 			}
 		}
 	}
@@ -82,7 +90,7 @@ func Plan(job Job) []*Shard {
 // newShard names a shard after its request: "all" for a request with no
 // filter beyond country and window, otherwise a short hash of the request, since
 // terms can hold any Unicode and file names cannot.
-func newShard(ds *dataset, partition string, w Window, label string, filtered bool, req func(string) any) *Shard {
+func newShard(ds *dataset, partition string, w job.Window, label string, filtered bool, req func(string) any) *Shard {
 	b, _ := json.Marshal(req(""))
 	h := sha256.Sum256(append([]byte(ds.endpoint+"\x00"), b...))
 	key := "all"
@@ -106,16 +114,8 @@ func shardID(t sink.Table, partition, stem string) string {
 }
 
 // rawPath is where part n of a shard's raw responses lives.
-func (sh *Shard) rawPath(out string, n int) string {
-	return rawPath(out, sh.ds.table, sh.Partition, sh.Stem, n)
-}
-
-func partPath(out string, t sink.Table, partition, stem string, n int) string {
-	return filepath.Join(t.PartitionDir(out, partition), partName(stem, n, ".parquet"))
-}
-
-func rawPath(out string, t sink.Table, partition, stem string, n int) string {
-	return filepath.Join(t.PartitionDir(filepath.Join(out, "raw"), partition), partName(stem, n, ".jsonl.zst"))
+func (sh *Shard) rawPath(f folder.Folder, n int) string {
+	return f.RawPart(sh.ds.table, sh.Partition, sh.Stem, n)
 }
 
 func (sh *Shard) provenance(p checkpoint.Page) sink.Provenance {
@@ -130,7 +130,7 @@ func (sh *Shard) provenance(p checkpoint.Page) sink.Provenance {
 // one unfiltered shard per country and window (restricted to the advertiser ids
 // when given). The API ignores advertiser ids when a term is present, so they
 // are sent only on term-less shards.
-func planAds(job Job, q Query) []*Shard {
+func planAds(j job.Job, q job.Query) []*Shard {
 	type variant struct {
 		term string
 		ids  []int64
@@ -147,7 +147,7 @@ func planAds(job Job, q Query) []*Shard {
 		size = &api.SizeRange{Min: q.ReachMin, Max: q.ReachMax}
 	}
 	var out []*Shard
-	for _, w := range q.windows(job.WindowDays) {
+	for _, w := range q.Windows(j.WindowDays) {
 		for _, c := range q.Countries {
 			for _, v := range vs {
 				body := api.AdQuery{
@@ -158,7 +158,7 @@ func planAds(job Job, q Query) []*Shard {
 						UniqueUsersSeen:       size,
 					},
 					SearchTerm: v.term,
-					MaxCount:   job.MaxCount,
+					MaxCount:   j.MaxCount,
 				}
 				if v.term != "" {
 					body.SearchType = q.SearchType
@@ -176,13 +176,13 @@ func planAds(job Job, q Query) []*Shard {
 // planReports makes one ad/report request per country and window. When a query
 // covers every country the API serves, one request for ALL answers for all of
 // them at once.
-func planReports(job Job, q Query) []*Shard {
+func planReports(j job.Job, q job.Query) []*Shard {
 	cs := q.Countries
 	if len(cs) == len(countries.All) {
 		cs = []string{"ALL"}
 	}
 	var out []*Shard
-	for _, w := range q.windows(job.WindowDays) {
+	for _, w := range q.Windows(j.WindowDays) {
 		for _, c := range cs {
 			body := api.AdReportRequest{Filters: api.AdReportFilters{
 				PublishedRange: api.NewDateRange(w.From, w.To), CountryCode: c, AdvertiserBusinessIDs: q.AdvertiserIDs,
@@ -198,16 +198,16 @@ func planReports(job Job, q Query) []*Shard {
 // planContent makes one paged commercial_content/query shard per EEA creator
 // country and window; GB (and anything else outside the EEA) is skipped, as
 // Job.Normalize warned.
-func planContent(job Job, q Query) []*Shard {
+func planContent(j job.Job, q job.Query) []*Shard {
 	cs, _ := countries.Split(q.Countries, countries.ScopeCommercial)
 	var out []*Shard
-	for _, w := range q.windows(job.WindowDays) {
+	for _, w := range q.Windows(j.WindowDays) {
 		for _, c := range cs {
 			body := api.CommercialContentQuery{
 				Filters: api.CommercialContentFilters{
 					PublishedRange: api.NewDateRange(w.From, w.To), CreatorCountryCode: c, CreatorUsernames: q.CreatorUsernames,
 				},
-				MaxCount: job.MaxCount,
+				MaxCount: j.MaxCount,
 			}
 			req := func(searchID string) any { b := body; b.SearchID = searchID; return b }
 			out = append(out, newShard(contentDataset, c, w, w.Label(), len(q.CreatorUsernames) > 0, req))
@@ -218,11 +218,11 @@ func planContent(job Job, q Query) []*Shard {
 
 // planAdvertisers makes one advertiser/query request per term. The endpoint
 // takes neither countries nor dates.
-func planAdvertisers(job Job, q Query) []*Shard {
+func planAdvertisers(j job.Job, q job.Query) []*Shard {
 	var out []*Shard
 	for _, t := range q.Terms {
-		body := api.AdvertiserQuery{SearchTerm: t, MaxCount: job.MaxCount}
-		sh := newShard(advertisersDataset, "", Window{}, "", true, func(string) any { return body })
+		body := api.AdvertiserQuery{SearchTerm: t, MaxCount: j.MaxCount}
+		sh := newShard(advertisersDataset, "", job.Window{}, "", true, func(string) any { return body })
 		sh.Term = t
 		out = append(out, sh)
 	}

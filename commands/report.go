@@ -1,11 +1,12 @@
-package main
+package commands
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 
-	"adharvest/harvest"
+	"adharvest/folder"
 	"adharvest/report"
 
 	"github.com/urfave/cli/v2"
@@ -31,28 +32,41 @@ from the network, so it can be archived or mailed as it is. Examples:
 			&cli.StringFlag{Name: "output", Usage: "write the report to `FILE` (default DIR/report.html)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.Args().Len() > 0 {
-				return harvest.Usagef("report takes no arguments, got %q", c.Args().First())
+			if err := noArgs(c); err != nil {
+				return err
 			}
-			out := c.String("out")
-			if out == "" {
-				return harvest.Usagef("report needs --out DIR, the folder of a harvest")
-			}
-			if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
-				return harvest.Usagef("--out %s is not a harvest folder", out)
-			}
-			file := c.String("output")
-			if file == "" {
-				file = filepath.Join(out, "report.html")
-			}
-			if fi, err := os.Stat(file); err == nil && fi.IsDir() {
-				return harvest.Usagef("--output %s is a directory; give a file name", file)
-			}
-			if err := report.WriteFile(c.Context, out, file, report.Options{}); err != nil {
-				return wrapAction(err)
-			}
-			fmt.Fprintf(c.App.Writer, "Report written to %s\n", file)
-			return nil
+			cmd := &ReportCommand{Out: c.String("out"), Output: c.String("output"), Stdout: c.App.Writer}
+			return cmd.Run(c.Context)
 		},
 	}
+}
+
+// ReportCommand writes the HTML report of a harvest folder.
+type ReportCommand struct {
+	Out    string
+	Output string // default: the folder's report.html
+	Stdout io.Writer
+}
+
+// Run writes the report.
+func (o *ReportCommand) Run(ctx context.Context) error {
+	out := o.Out
+	if out == "" {
+		return usagef("report needs --out DIR, the folder of a harvest")
+	}
+	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
+		return usagef("--out %s is not a harvest folder", out)
+	}
+	file := o.Output
+	if file == "" {
+		file = folder.New(out).Report()
+	}
+	if fi, err := os.Stat(file); err == nil && fi.IsDir() {
+		return usagef("--output %s is a directory; give a file name", file)
+	}
+	if err := report.WriteFile(ctx, out, file, report.Options{}); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Stdout, "Report written to %s\n", file)
+	return nil
 }

@@ -1,0 +1,123 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"adharvest/crawl"
+	"adharvest/job"
+	"adharvest/manifest"
+
+	"github.com/urfave/cli/v2"
+)
+
+// StatusCommand shows what a harvest folder holds and what is left to do.
+type StatusCommand struct {
+	Out        string
+	DailyQuota int // shows today's requests against it, when above 0
+	Stdout     io.Writer
+	Now        func() time.Time
+}
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show what a harvest folder holds and what is left to do",
+		UsageText: `adharvest status --out DIR
+
+Example:
+   adharvest status --out eea-2024-01`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest (required)"},
+			&cli.IntFlag{Name: "daily-quota", Usage: "show today's requests against `N`", EnvVars: []string{"ADHARVEST_DAILY_QUOTA"}},
+		},
+		Action: func(c *cli.Context) error {
+			cmd := &StatusCommand{Out: c.String("out"), DailyQuota: c.Int("daily-quota"), Stdout: c.App.Writer, Now: time.Now}
+			return cmd.Run(c.Context)
+		},
+	}
+}
+
+// Run prints the status.
+func (o *StatusCommand) Run(context.Context) error {
+	if o.Out == "" {
+		return usagef("--out is required: the folder of a harvest, e.g. adharvest status --out eea-2024-01")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s, err := crawl.ReadStatus(o.Out, o.Now())
+	if err != nil {
+		return err
+	}
+	w := o.Stdout
+	if s.Live {
+		owner := "another process"
+		if s.Owner.PID != 0 {
+			owner = fmt.Sprintf("adharvest pid %d on %s since %s", s.Owner.PID, s.Owner.Host, s.Owner.Started.Format(time.RFC3339))
+		}
+		fmt.Fprintf(w, "folder    %s (being harvested by %s; figures as of %s)\njob       %s\n", o.Out, owner, s.Manifest.UpdatedAt.Format(time.RFC3339), s.Job.Describe())
+		if s.Day != "" {
+			if o.DailyQuota > 0 {
+				fmt.Fprintf(w, "requests  %d of %d on %s (UTC)\n", s.Requests, o.DailyQuota, s.Day)
+			} else {
+				fmt.Fprintf(w, "requests  %d on %s (UTC)\n", s.Requests, s.Day)
+			}
+		}
+		printCounts(w, s.Job, s.Counts)
+		if e := s.LastError; e != nil {
+			printLastError(w, *e)
+		}
+		return nil
+	}
+	fmt.Fprintf(w, "folder    %s\njob       %s\n", o.Out, s.Job.Describe())
+	if terms := s.Job.Terms(); len(terms) > 0 {
+		fmt.Fprintf(w, "terms     %s\n", strings.Join(terms, " | "))
+	}
+	if o.DailyQuota > 0 {
+		fmt.Fprintf(w, "requests  %d of %d today (%s UTC)\n", s.Requests, o.DailyQuota, s.Day)
+	} else {
+		fmt.Fprintf(w, "requests  %d today (%s UTC)\n", s.Requests, s.Day)
+	}
+	printCounts(w, s.Job, s.Counts)
+	if s.Job.Has(job.AdDetails) {
+		fmt.Fprintf(w, "\nad-details: %d ads still owed a detail, %d refused by the API\n", s.DetailsOwed, s.DetailsRefused)
+	}
+	if e := s.LastError; e != nil {
+		printLastError(w, *e)
+	}
+	if s.Manifest != nil {
+		if r, ok := s.Manifest.LastRun(); ok {
+			fmt.Fprintf(w, "\nlast run  %s %s", r.RunID, r.Status)
+			if r.Message != "" {
+				fmt.Fprintf(w, ": %s", oneLine(r.Message))
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	return nil
+}
+
+func printCounts(w io.Writer, j job.Job, counts map[string]manifest.DatasetCounts) {
+	fmt.Fprintf(w, "\n%-19s %7s %7s %7s %7s %10s %9s\n", "dataset", "shards", "done", "pending", "failed", "rows", "requests")
+	provisional := 0
+	for _, d := range j.Datasets {
+		c := counts[d]
+		fmt.Fprintf(w, "%-19s %7d %7d %7d %7d %10d %9d\n", d, c.Shards, c.Done, c.Pending, c.Failed, c.Rows, c.Requests)
+		provisional += c.Provisional
+	}
+	if provisional > 0 {
+		fmt.Fprintf(w, "(%d done shards cover days that were less than %d days old when fetched; the next run harvests them again)\n", provisional, crawl.ProvisionalDays)
+	}
+}
+
+func printLastError(w io.Writer, e manifest.ErrorRecord) {
+	fmt.Fprintf(w, "\nlast error (%s, shard %s", e.At.Format(time.RFC3339), e.Shard)
+	if e.LogID != "" {
+		fmt.Fprintf(w, ", log_id %s", e.LogID)
+	}
+	fmt.Fprintf(w, "):\n  %s\n", e.Error)
+}

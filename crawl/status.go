@@ -1,0 +1,91 @@
+package crawl
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"adharvest/checkpoint"
+	"adharvest/folder"
+	"adharvest/job"
+	"adharvest/manifest"
+)
+
+// Status is what an output folder holds and what is left to do.
+type Status struct {
+	Job    job.Job
+	Counts map[string]manifest.DatasetCounts
+	// Day is the UTC day of Requests, the data requests recorded on it.
+	Day      string
+	Requests int
+	// DetailsOwed and DetailsRefused count ads without a detail, when the job
+	// has ad-details.
+	DetailsOwed, DetailsRefused int
+	LastError                   *manifest.ErrorRecord
+	// Manifest is the folder's manifest.json, nil when it cannot be read.
+	Manifest *manifest.Manifest
+	// Live is set when a running harvest holds the checkpoint: the figures
+	// then come from the manifest it refreshes, as of Manifest.UpdatedAt, and
+	// Owner says who holds the folder (zero when unknown).
+	Live  bool
+	Owner checkpoint.Owner
+}
+
+// ReadStatus reads the status of the output folder dir without changing it.
+func ReadStatus(dir string, now time.Time) (Status, error) {
+	var s Status
+	f := folder.New(dir)
+	if _, err := os.Stat(dir); err != nil {
+		return s, inputErr("--out %s does not exist", dir)
+	}
+	if m, err := manifest.Read(f.Manifest()); err == nil {
+		s.Manifest = &m
+	}
+	store, err := checkpoint.OpenReadOnly(f.Checkpoint())
+	if err != nil {
+		if errors.Is(err, checkpoint.ErrBusy) {
+			return liveStatus(f, s)
+		}
+		return s, inputErr("%s holds no harvest (no %s)", dir, folder.CheckpointName())
+	}
+	defer store.Close()
+	b, err := store.Meta(metaJob)
+	if err != nil || b == nil {
+		return s, inputErr("%s holds no harvest job", dir)
+	}
+	if err := json.Unmarshal(b, &s.Job); err != nil {
+		return s, err
+	}
+	states, err := store.Shards()
+	if err != nil {
+		return s, err
+	}
+	s.Counts = Count(s.Job, Plan(s.Job), states)
+	s.Day = now.UTC().Format("2006-01-02")
+	s.Requests, _ = store.Usage(s.Day)
+	if s.Job.Has(job.AdDetails) {
+		if owed, refused, err := DetailsOwed(f, store); err == nil {
+			s.DetailsOwed, s.DetailsRefused = owed, refused
+		}
+	}
+	s.LastError = LastError(states)
+	return s, nil
+}
+
+// liveStatus answers from the manifest that a running harvest rewrites every
+// few seconds.
+func liveStatus(f folder.Folder, s Status) (Status, error) {
+	if s.Manifest == nil {
+		return s, inputErr("%s is being harvested right now and has no readable %s yet; try again in a few seconds", f.Dir, filepath.Base(f.Manifest()))
+	}
+	m := s.Manifest
+	s.Live = true
+	s.Owner, _ = checkpoint.ReadOwner(f.Lock())
+	s.Job, s.Counts, s.LastError = m.Job, m.Datasets, m.LastError
+	if m.Usage != nil {
+		s.Day, s.Requests = m.Usage.Day, m.Usage.Requests
+	}
+	return s, nil
+}
