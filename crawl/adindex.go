@@ -1,7 +1,9 @@
 package crawl
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"sort"
 
@@ -163,6 +165,9 @@ type adDates struct {
 
 func readAdsPart(path string) ([]checkpoint.AdSeen, error) {
 	rows, err := sink.ReadParquet[adDates](path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil // a part whose pages held no ad writes no file
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -9,22 +9,25 @@
 // else, and a Content-Security-Policy that forbids loading any. It can be
 // mailed, archived or opened offline and always looks the same.
 //
-// Every section's SQL is an embedded file under sql/ that reads only the
-// views (never the Parquet files), so the numbers are the ones that
-// `adharvest sql` and the notebooks see.
+// Every section runs a canned analysis of package queries by name (the same
+// SQL that `adharvest sql --query NAME` prints) over the views, never the
+// Parquet files, and table counts come from the table registry, so each
+// number on the page has one definition and is the one `adharvest sql` and
+// the notebooks show.
 package report
 
 import (
 	"bytes"
 	"context"
 	"database/sql"
-	"embed"
+	_ "embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"math"
+	"math/big"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -39,29 +42,42 @@ import (
 	"adharvest/sink"
 )
 
-//go:embed sql/*.sql
-var sqlFiles embed.FS
-
 //go:embed report.html.tmpl
 var pageTemplate string
 
-// Query returns the text of one embedded section query, e.g. "weekly_ads".
-func Query(name string) (string, error) {
-	b, err := sqlFiles.ReadFile("sql/" + name + ".sql")
-	if err != nil {
-		return "", fmt.Errorf("report: no query %q", name)
+// sections are the canned analyses the page is built from, in page order.
+var sections = []string{"dataset-summary", "ads-per-country-week", "reported-vs-harvested", "top-advertisers", "rejection-summary", "rejection-reasons"}
+
+// tableCounts is the SQL of the rows-per-table section: every table of the
+// registry, in its deduplicated view and in its _all view.
+func tableCounts() string {
+	parts := make([]string, len(sink.Tables))
+	for i, t := range sink.Tables {
+		q := `"` + t.Name + `"`
+		qa := `"` + t.Name + `_all"`
+		parts[i] = fmt.Sprintf("SELECT '%s' AS table_name, (SELECT count(*) FROM %s) AS rows, (SELECT count(*) FROM %s) AS fetched", t.Name, q, qa)
 	}
-	return string(b), nil
+	return strings.Join(parts, "\nUNION ALL ") + "\n"
 }
 
-// QueryNames lists the embedded section queries.
-func QueryNames() []string {
-	names, _ := fs.Glob(sqlFiles, "sql/*.sql")
-	for i, n := range names {
-		names[i] = strings.TrimSuffix(strings.TrimPrefix(n, "sql/"), ".sql")
+// Query returns the SQL of one of the page's queries: a canned analysis by
+// name, or "table-counts".
+func Query(name string) (string, error) {
+	if name == "table-counts" {
+		return tableCounts(), nil
 	}
-	return names
+	if !slices.Contains(sections, name) {
+		return "", fmt.Errorf("report: no query %q", name)
+	}
+	a, ok := queries.LookupAnalysis(name)
+	if !ok {
+		return "", fmt.Errorf("report: no canned analysis %q", name)
+	}
+	return a.SQL, nil
 }
+
+// QueryNames lists the page's queries.
+func QueryNames() []string { return append([]string{"table-counts"}, sections...) }
 
 // Options tune a report. The zero value is usable.
 type Options struct {
@@ -158,6 +174,8 @@ type Page struct {
 	DetailsInJob    bool
 	ReportsInJob    bool
 	AdsNoDataReason string
+
+	withoutDetails int64 // ads that have no detail yet (dataset-summary)
 }
 
 // Scope is the job, in words.
@@ -322,19 +340,36 @@ func Build(ctx context.Context, dir string, opts Options) (*Page, error) {
 	return p, nil
 }
 
-// run executes one embedded query and calls scan for every row.
-func run(ctx context.Context, db *sql.DB, name string, scan func(*sql.Rows) error, args ...any) error {
+// run executes one of the page's queries and calls scan for every row, at
+// most limit rows when limit is above 0.
+func run(ctx context.Context, db *sql.DB, name string, limit int, scan func(record) error) error {
 	q, err := Query(name)
 	if err != nil {
 		return err
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("report query %s: %w", name, err)
 	}
 	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	for n := 0; rows.Next() && (limit <= 0 || n < limit); n++ {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("report query %s: %w", name, err)
+		}
+		r := make(record, len(cols))
+		for i, c := range cols {
+			r[c] = vals[i]
+		}
+		if err := scan(r); err != nil {
 			return fmt.Errorf("report query %s: %w", name, err)
 		}
 	}
@@ -342,6 +377,43 @@ func run(ctx context.Context, db *sql.DB, name string, scan func(*sql.Rows) erro
 		return fmt.Errorf("report query %s: %w", name, err)
 	}
 	return nil
+}
+
+// record is one result row by column name, as duckdb-go returns the values.
+type record map[string]any
+
+func (r record) str(k string) string {
+	s, _ := r[k].(string)
+	return s
+}
+
+func (r record) num(k string) sql.NullInt64 {
+	switch v := r[k].(type) {
+	case int64:
+		return sql.NullInt64{Int64: v, Valid: true}
+	case int32:
+		return sql.NullInt64{Int64: int64(v), Valid: true}
+	case *big.Int:
+		return sql.NullInt64{Int64: v.Int64(), Valid: v.IsInt64()}
+	case float64:
+		return sql.NullInt64{Int64: int64(v), Valid: true}
+	}
+	return sql.NullInt64{}
+}
+
+func (r record) int(k string) int64 { return r.num(k).Int64 }
+
+func (r record) boolean(k string) bool {
+	b, _ := r[k].(bool)
+	return b
+}
+
+func (r record) date(k string) (time.Time, bool) {
+	t, ok := r[k].(time.Time)
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), true
 }
 
 func (p *Page) inJob(dataset string) bool {
@@ -413,11 +485,8 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 		"ads": job.Ads, "ad_reports": job.AdReports, "commercial_content": job.CommercialContent,
 		"advertisers": job.Advertisers,
 	}
-	err := run(ctx, db, "table_counts", func(r *sql.Rows) error {
-		var t TableCount
-		if err := r.Scan(&t.Table, &t.Rows, &t.Fetched); err != nil {
-			return err
-		}
+	err := run(ctx, db, "table-counts", 0, func(r record) error {
+		t := TableCount{Table: r.str("table_name"), Rows: r.int("rows"), Fetched: r.int("fetched")}
 		t.Dataset = owner[t.Table]
 		if t.Dataset == "" {
 			t.Dataset = job.AdDetails
@@ -440,21 +509,24 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 		job.Ads: "ads", job.AdDetails: "ads detailed", job.AdReports: "ads reported",
 		job.CommercialContent: "posts", job.Advertisers: "advertisers",
 	}
-	return run(ctx, db, "dataset_coverage", func(r *sql.Rows) error {
-		var (
-			d                            DatasetRow
-			adv, creators, brands, ncnty sql.NullInt64
-			first, last                  sql.NullTime
-		)
-		if err := r.Scan(&d.Dataset, &d.Items, &adv, &creators, &brands, &ncnty, &first, &last); err != nil {
-			return err
+	found := map[string]record{}
+	if err := run(ctx, db, "dataset-summary", 0, func(r record) error { found[r.str("dataset")] = r; return nil }); err != nil {
+		return err
+	}
+	// A dataset without data has no row in dataset-summary.
+	for _, name := range job.KnownDatasets {
+		r, ok := found[name]
+		if !ok {
+			r = record{"dataset": name, "items": int64(0)}
 		}
+		d := DatasetRow{Dataset: r.str("dataset"), Items: r.int("items")}
 		d.InJob = p.inJob(d.Dataset)
 		d.ItemsLabel = labels[d.Dataset]
-		d.Advertisers, d.Creators, d.Brands = nullInt(adv), nullInt(creators), nullInt(brands)
-		d.Countries = nullInt(ncnty)
-		if first.Valid {
-			d.Dates = first.Time.Format("2006-01-02") + " to " + last.Time.Format("2006-01-02")
+		d.Advertisers, d.Creators, d.Brands = nullInt(r.num("advertisers")), nullInt(r.num("creators")), nullInt(r.num("brands"))
+		d.Countries = nullInt(r.num("countries"))
+		if first, ok := r.date("first_date"); ok {
+			last, _ := r.date("last_date")
+			d.Dates = first.Format("2006-01-02") + " to " + last.Format("2006-01-02")
 		}
 		if d.Items == 0 {
 			d.Empty = true
@@ -463,6 +535,7 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 		p.Datasets = append(p.Datasets, d)
 		if d.Dataset == job.Ads {
 			p.HasAds = d.Items > 0
+			p.withoutDetails = r.int("without_details")
 		}
 		if d.Dataset == job.AdDetails {
 			p.HasAdDetails = d.Items > 0
@@ -470,8 +543,8 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 		if d.Dataset == job.AdReports {
 			p.HasReports = d.Items > 0
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // noData explains why a dataset holds nothing.
@@ -491,9 +564,7 @@ func (p *Page) noData(dataset string) string {
 func (p *Page) status(ctx context.Context, db *sql.DB) error {
 	st := &p.Status
 	if p.AdsInJob && p.DetailsInJob {
-		if err := run(ctx, db, "details_owed", func(r *sql.Rows) error { return r.Scan(&st.DetailsOwed) }); err != nil {
-			return err
-		}
+		st.DetailsOwed = p.withoutDetails
 	}
 	st.Resume = "adharvest harvest --out " + p.Dir
 	if p.Manifest == nil {
@@ -574,14 +645,12 @@ func (p *Page) weekly(ctx context.Context, db *sql.DB, top int) error {
 	vals := map[key]float64{}
 	totals := map[string]float64{}
 	var minW, maxW time.Time
-	err := run(ctx, db, "weekly_ads", func(r *sql.Rows) error {
-		var c string
-		var w time.Time
-		var n int64
-		if err := r.Scan(&c, &w, &n); err != nil {
-			return err
+	err := run(ctx, db, "ads-per-country-week", 0, func(r record) error {
+		c, n := r.str("country_code"), r.int("ads")
+		w, ok := r.date("week_start")
+		if !ok {
+			return nil // ads without a first shown date have no week
 		}
-		w = time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, time.UTC)
 		vals[key{c, w}] = float64(n)
 		totals[c] += float64(n)
 		if minW.IsZero() || w.Before(minW) {
@@ -644,58 +713,115 @@ func (p *Page) weekly(ctx context.Context, db *sql.DB, top int) error {
 
 func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
 	p.DivergePct = fmt.Sprintf("%g%%", share*100)
-	var cats []string
-	var rep, got []float64
-	var hl []bool
-	filtered := 0
-	err := run(ctx, db, "reported_vs_harvested", func(r *sql.Rows) error {
-		var (
-			code       string
-			reported   sql.NullInt64
-			harvested  int64
-			unfiltered bool
-			from, to   sql.NullTime
-		)
-		if err := r.Scan(&code, &reported, &harvested, &unfiltered, &from, &to); err != nil {
-			return err
+	// The per-country and per-week figures are the analysis' rows summed,
+	// as its header comment says.
+	type country struct {
+		reported, harvested int64
+		hasReport           bool
+		unfiltered          bool
+		from, to            time.Time
+	}
+	byCountry := map[string]*country{}
+	var order []string
+	byWeek := map[time.Time]*weekTotal{}
+	type row struct {
+		code      string
+		w         time.Time
+		harvested int64
+	}
+	var all []row
+	err := run(ctx, db, "reported-vs-harvested", 0, func(r record) error {
+		code := r.str("country_code")
+		c := byCountry[code]
+		if c == nil {
+			c = &country{unfiltered: r.boolean("unfiltered")}
+			byCountry[code] = c
+			order = append(order, code)
 		}
-		c := CountryCompare{Code: code, Name: countries.Name(code), Harvested: Int(harvested), Unfiltered: unfiltered, HasReported: reported.Valid}
-		if reported.Valid {
-			c.Reported = Int(reported.Int64)
-			d := harvested - reported.Int64
-			c.Diff = Int(d)
-			if d > 0 {
-				c.Diff = "+" + c.Diff
+		w, _ := r.date("week_start")
+		h := r.int("harvested_ads")
+		c.harvested += h
+		if rep := r.num("reported_ads"); rep.Valid {
+			c.reported += rep.Int64
+			c.hasReport = true
+			if c.from.IsZero() || w.Before(c.from) {
+				c.from = w
 			}
-			if reported.Int64 > 0 {
-				c.Share = fmt.Sprintf("%.0f%%", float64(harvested)/float64(reported.Int64)*100)
-				c.Diverges = math.Abs(float64(d)) > share*float64(reported.Int64)
-			} else {
-				c.Diverges = harvested > 0
+			if w.After(c.to) {
+				c.to = w
 			}
-			if from.Valid {
-				c.Dates = from.Time.Format("2006-01-02") + " to " + to.Time.Format("2006-01-02")
+			x := byWeek[w]
+			if x == nil {
+				x = &weekTotal{week: w}
+				byWeek[w] = x
 			}
-		} else {
-			c.Reported = "not reported"
+			x.reported += rep.Int64
 		}
-		if !unfiltered && harvested > 0 {
-			filtered++
-		}
-		p.Compare = append(p.Compare, c)
-		if reported.Valid {
-			cats = append(cats, code)
-			rep = append(rep, float64(reported.Int64))
-			got = append(got, float64(harvested))
-			hl = append(hl, c.Diverges)
-		}
+		all = append(all, row{code, w, h})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	// Harvested ads of weeks without a report row still count in the weekly
+	// totals of countries that have reports at all.
+	for _, r := range all {
+		if c := byCountry[r.code]; c.hasReport {
+			x := byWeek[r.w]
+			if x == nil {
+				x = &weekTotal{week: r.w}
+				byWeek[r.w] = x
+			}
+			x.harvested += r.harvested
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := byCountry[order[i]], byCountry[order[j]]
+		if a.reported != b.reported {
+			return a.reported > b.reported
+		}
+		if a.harvested != b.harvested {
+			return a.harvested > b.harvested
+		}
+		return order[i] < order[j]
+	})
+	var cats []string
+	var rep, got []float64
+	var hl []bool
+	filtered := 0
+	for _, code := range order {
+		x := byCountry[code]
+		c := CountryCompare{Code: code, Name: countries.Name(code), Harvested: Int(x.harvested), Unfiltered: x.unfiltered, HasReported: x.hasReport}
+		if x.hasReport {
+			c.Reported = Int(x.reported)
+			d := x.harvested - x.reported
+			c.Diff = Int(d)
+			if d > 0 {
+				c.Diff = "+" + c.Diff
+			}
+			if x.reported > 0 {
+				c.Share = fmt.Sprintf("%.0f%%", float64(x.harvested)/float64(x.reported)*100)
+				c.Diverges = math.Abs(float64(d)) > share*float64(x.reported)
+			} else {
+				c.Diverges = x.harvested > 0
+			}
+			c.Dates = "weeks of " + x.from.Format("2006-01-02") + " to " + x.to.AddDate(0, 0, 6).Format("2006-01-02")
+		} else {
+			c.Reported = "not reported"
+		}
+		if !x.unfiltered && x.harvested > 0 {
+			filtered++
+		}
+		p.Compare = append(p.Compare, c)
+		if x.hasReport {
+			cats = append(cats, code)
+			rep = append(rep, float64(x.reported))
+			got = append(got, float64(x.harvested))
+			hl = append(hl, c.Diverges)
+		}
+	}
 	p.CompareChart = GroupedBarChart("chart-compare", "Reported by ad/report against harvested in ads, per country",
-		fmt.Sprintf("Grouped bar chart, one pair of bars per country: the number of ads ad/report says were published, and the distinct ads harvested with a first shown date in the same dates. Countries where the two differ by more than %s are shaded and labelled in red.", p.DivergePct),
+		fmt.Sprintf("Grouped bar chart, one pair of bars per country: the number of ads ad/report says were published, and the distinct ads harvested with a first shown date in the same weeks. Countries where the two differ by more than %s are shaded and labelled in red.", p.DivergePct),
 		"ads", cats, []Series{{Name: "reported (ad/report)", Values: rep}, {Name: "harvested (ads)", Values: got}}, hl)
 	diverging := 0
 	var names []string
@@ -713,31 +839,33 @@ func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
 		p.CompareSummary = fmt.Sprintf("%d of %d countries differ by more than %s: %s.", diverging, len(p.Compare), p.DivergePct, strings.Join(names, ", "))
 		p.CompareOpen = true
 	}
-	if err := p.compareWeekly(ctx, db); err != nil {
-		return err
+	weeks := make([]weekTotal, 0, len(byWeek))
+	for _, x := range byWeek {
+		weeks = append(weeks, *x)
 	}
+	sort.Slice(weeks, func(i, j int) bool { return weeks[i].week.Before(weeks[j].week) })
+	p.compareWeekly(weeks)
 	if filtered > 0 {
 		p.CompareNote = fmt.Sprintf("In %d countries every ad was harvested through search terms or other filters, while ad/report counts all ads: there, harvested below reported is expected (marked \"filtered\").", filtered)
 	}
 	return nil
 }
 
-func (p *Page) compareWeekly(ctx context.Context, db *sql.DB) error {
-	var weeks []time.Time
-	var rep, got []float64
-	err := run(ctx, db, "weekly_compare", func(r *sql.Rows) error {
-		var w time.Time
-		var a, b int64
-		if err := r.Scan(&w, &a, &b); err != nil {
-			return err
-		}
-		weeks = append(weeks, time.Date(w.Year(), w.Month(), w.Day(), 0, 0, 0, 0, time.UTC))
-		rep = append(rep, float64(a))
-		got = append(got, float64(b))
-		return nil
-	})
-	if err != nil || len(weeks) == 0 {
-		return err
+// weekTotal is one week's reported and harvested ads, summed over the
+// countries that have reports.
+type weekTotal struct {
+	week                time.Time
+	reported, harvested int64
+}
+
+func (p *Page) compareWeekly(totals []weekTotal) {
+	if len(totals) == 0 {
+		return
+	}
+	weeks := make([]time.Time, len(totals))
+	rep, got := make([]float64, len(totals)), make([]float64, len(totals))
+	for i, t := range totals {
+		weeks[i], rep[i], got[i] = t.week, float64(t.reported), float64(t.harvested)
 	}
 	// Fill weeks without any row, so that the x axis is regular.
 	var allW []time.Time
@@ -754,7 +882,6 @@ func (p *Page) compareWeekly(ctx context.Context, db *sql.DB) error {
 	p.CompareWeekly = LineChart("chart-compare-weekly", "Reported and harvested per week, all reported countries together",
 		"Line chart by week: ads counted by ad/report and ads harvested in ads (each ad once per country), summed over the countries that have reports.",
 		"ads (ad × country)", allW, p.partialWeeks(allW), []Series{{Name: "reported (ad/report)", Values: allR, Reference: true}, {Name: "harvested (ads)", Values: allG}})
-	return nil
 }
 
 // adsFiltered reports whether every query of the job narrows ads down by
@@ -790,34 +917,31 @@ func (p *Page) partialWeeks(weeks []time.Time) []bool {
 
 func (p *Page) advertisers(ctx context.Context, db *sql.DB, top int) error {
 	var bars []Bar
-	err := run(ctx, db, "top_advertisers", func(r *sql.Rows) error {
-		var (
-			a             Advertiser
-			name, typical sql.NullString
-			rmin, rmax    sql.NullInt64
-			open          sql.NullBool
-			first, last   sql.NullTime
-		)
-		if err := r.Scan(&a.ID, &name, &a.Ads, &a.Countries, &rmin, &rmax, &open, &typical, &first, &last); err != nil {
-			return err
+	err := run(ctx, db, "top-advertisers", 0, func(r record) error {
+		id := r.num("business_id")
+		if !id.Valid || len(p.Advertisers) >= top {
+			return nil // ads without an advertiser id are not an advertiser
 		}
-		a.Rank = len(p.Advertisers) + 1
-		a.Name = strings.Join(strings.Fields(name.String), " ")
+		a := Advertiser{Rank: len(p.Advertisers) + 1, ID: id.Int64, Ads: r.int("ads")}
+		if cs := r.str("countries"); cs != "" {
+			a.Countries = int64(len(strings.Split(cs, ",")))
+		}
+		a.Name = strings.Join(strings.Fields(r.str("business_name")), " ")
 		if a.Name == "" {
 			a.Name = "(no name)"
 		}
-		a.Reach = reachRange(rmin, rmax, open.Valid && open.Bool)
-		a.ReachTypical = orDash(typical.String)
-		if first.Valid {
-			a.FirstShown = first.Time.Format("2006-01-02")
+		a.Reach = reachRange(r.num("reach_lower_sum"), r.num("reach_upper_sum"), r.int("open_ended_ads") > 0)
+		a.ReachTypical = orDash(r.str("reach_typical"))
+		if first, ok := r.date("first_shown"); ok {
+			a.FirstShown = first.Format("2006-01-02")
 		}
-		if last.Valid {
-			a.LastShown = last.Time.Format("2006-01-02")
+		if last, ok := r.date("last_shown"); ok {
+			a.LastShown = last.Format("2006-01-02")
 		}
 		p.Advertisers = append(p.Advertisers, a)
 		bars = append(bars, Bar{Label: a.Name, Value: float64(a.Ads), Tip: fmt.Sprintf("%s (business id %d)", a.Name, a.ID)})
 		return nil
-	}, top)
+	})
 	if err != nil {
 		return err
 	}
@@ -828,8 +952,9 @@ func (p *Page) advertisers(ctx context.Context, db *sql.DB, top int) error {
 
 func (p *Page) rejections(ctx context.Context, db *sql.DB, top int) error {
 	s := &p.Rejections
-	err := run(ctx, db, "rejection_summary", func(r *sql.Rows) error {
-		return r.Scan(&s.Detailed, &s.Rejected, &s.WithReasons, &s.TakenDown)
+	err := run(ctx, db, "rejection-summary", 0, func(r record) error {
+		s.Detailed, s.Rejected, s.WithReasons, s.TakenDown = r.int("detailed"), r.int("rejected"), r.int("with_reasons"), r.int("taken_down")
+		return nil
 	})
 	if err != nil {
 		return err
@@ -837,23 +962,50 @@ func (p *Page) rejections(ctx context.Context, db *sql.DB, top int) error {
 	if s.Detailed > 0 {
 		s.Share = fmt.Sprintf("%.1f%%", float64(s.Rejected)/float64(s.Detailed)*100)
 	}
-	var bars []Bar
-	err = run(ctx, db, "rejection_reasons", func(r *sql.Rows) error {
-		var (
-			x    Reason
-			list any
-		)
-		if err := r.Scan(&x.Text, &x.Ads, &list); err != nil {
-			return err
+	// rejection-reasons has a row per reason and country: gather each
+	// reason's countries, and take its ads from reason_ads.
+	byReason := map[string]*Reason{}
+	var order []string
+	err = run(ctx, db, "rejection-reasons", 0, func(r record) error {
+		text := strings.Join(strings.Fields(r.str("reason")), " ")
+		if text == "" {
+			return nil
 		}
-		x.Text = strings.Join(strings.Fields(x.Text), " ")
-		x.Countries = strings.Join(anyStrings(list), ", ")
-		p.Reasons = append(p.Reasons, x)
-		bars = append(bars, Bar{Label: x.Text, Value: float64(x.Ads)})
+		x := byReason[text]
+		if x == nil {
+			x = &Reason{Text: text}
+			byReason[text] = x
+			order = append(order, text)
+		}
+		x.Ads = max(x.Ads, r.int("reason_ads"))
+		if c := r.str("country_code"); c != "" && !strings.Contains(", "+x.Countries+", ", ", "+c+", ") {
+			if x.Countries != "" {
+				x.Countries += ", "
+			}
+			x.Countries += c
+		}
 		return nil
-	}, top)
+	})
 	if err != nil {
 		return err
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		if byReason[order[i]].Ads != byReason[order[j]].Ads {
+			return byReason[order[i]].Ads > byReason[order[j]].Ads
+		}
+		return order[i] < order[j]
+	})
+	var bars []Bar
+	for _, text := range order {
+		if len(p.Reasons) >= top {
+			break
+		}
+		x := *byReason[text]
+		cs := strings.Split(x.Countries, ", ")
+		sort.Strings(cs)
+		x.Countries = strings.Join(cs, ", ")
+		p.Reasons = append(p.Reasons, x)
+		bars = append(bars, Bar{Label: x.Text, Value: float64(x.Ads)})
 	}
 	p.ReasonChart = BarChart("chart-reasons", "Rejection reasons by number of ads",
 		"Horizontal bar chart of the reasons given in ad details' rejection information, by the number of distinct ads each was given for.", "ads rejected with this reason", bars, true)
@@ -942,17 +1094,6 @@ func reachRange(lo, hi sql.NullInt64, open bool) string {
 		return "at least " + Num(float64(lo.Int64), true)
 	}
 	return Num(float64(lo.Int64), true) + " – " + Num(float64(hi.Int64), true)
-}
-
-func anyStrings(v any) []string {
-	list, _ := v.([]any)
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func nullInt(n sql.NullInt64) string {

@@ -193,7 +193,7 @@ func TestMissingFolderIsAnError(t *testing.T) {
 // The section queries read only the views, never files.
 func TestQueriesReadOnlyViews(t *testing.T) {
 	names := QueryNames()
-	if len(names) < 8 {
+	if len(names) < 7 {
 		t.Fatalf("only %d queries embedded: %v", len(names), names)
 	}
 	bad := regexp.MustCompile(`(?i)read_parquet|read_json|read_csv|\.parquet|glob\(`)

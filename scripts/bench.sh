@@ -21,4 +21,4 @@ echo "== sql: group-by over the demo's ads, end to end (process start, views, qu
   "SELECT country_code, date_trunc('week', first_shown_date) AS week, count(*) FROM ads GROUP BY ALL" 2>&1 >/dev/null | tail -1
 
 echo "== Go benchmarks"
-go test -run '^$' -bench . -benchtime 3x ./sink ./harvest ./queries | grep -E '^Benchmark'
+go test -run '^$' -bench . -benchtime 3x ./sink ./crawl ./queries | grep -E '^Benchmark'

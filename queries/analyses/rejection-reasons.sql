@@ -24,7 +24,8 @@ pairs AS (
 SELECT
     country_code,
     reason,
-    count(DISTINCT ad_id) AS ads
-FROM pairs
-GROUP BY ALL
+    count(DISTINCT ad_id) AS ads,
+    any_value(reason_ads) AS reason_ads
+FROM (SELECT *, count(DISTINCT ad_id) OVER (PARTITION BY reason) AS reason_ads FROM pairs)
+GROUP BY country_code, reason
 ORDER BY country_code NULLS LAST, ads DESC, reason NULLS LAST;

@@ -1,8 +1,9 @@
-package main
+package commands_test
 
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,32 +11,37 @@ import (
 	"time"
 
 	"adharvest/commands"
-	"adharvest/tiktok"
+	"adharvest/internal/testkit"
 	"adharvest/tiktok/apitest"
 )
 
-// fastRetry keeps fault-injection tests quick; production waits seconds.
-var fastRetry = tiktok.RetryPolicy{Initial: 2 * time.Millisecond, Max: 20 * time.Millisecond, MaxElapsed: 20 * time.Second, MaxAttempts: 15, MaxRetryAfter: 1500 * time.Millisecond}
-
-// cli runs the command line in-process and returns its exit code and output.
+// runCLI runs the command line in-process and returns its exit code and output.
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
+	return runCLIWith(t, os.Stdin, args...)
+}
+
+// runCLIWithStdin is runCLI with standard input read from stdin.
+func runCLIWithStdin(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	return runCLIWith(t, strings.NewReader(stdin), args...)
+}
+
+func runCLIWith(t *testing.T, stdin io.Reader, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
-	code := commands.Main(context.Background(), commands.Env{Stdin: os.Stdin, Stdout: &out, Stderr: &errb}, append([]string{"adharvest"}, args...))
+	code := commands.Main(context.Background(), commands.Env{Stdin: stdin, Stdout: &out, Stderr: &errb}, append([]string{"adharvest"}, args...))
 	return code, out.String(), errb.String()
 }
 
-func setCreds(t *testing.T, srv *apitest.Server) {
-	t.Setenv("TIKTOK_CLIENT_KEY", apitest.DefaultClientKey)
-	t.Setenv("TIKTOK_CLIENT_SECRET", apitest.DefaultClientSecret)
-	if srv != nil {
-		t.Setenv("ADHARVEST_API_URL", srv.URL)
-	}
+// harvestArgs is a harvest into dir with fast retries, no rate limit and no
+// progress output, then extra.
+func harvestArgs(dir string, extra ...string) []string {
+	return append([]string{"harvest", "--out", dir, "--retry-base", "1ms", "--rps", "0", "--progress", "none"}, extra...)
 }
 
 func TestBadInputIsOneLineExit2AndLeavesNothing(t *testing.T) {
-	srv := apitest.Start(apitest.Options{})
-	defer srv.Close()
+	srv := testkit.StartAPI(t, apitest.Options{})
 	base := func(extra ...string) []string {
 		return append([]string{"harvest", "--from", "2024-01-01", "--to", "2024-01-31", "--countries", "FR"}, extra...)
 	}
@@ -67,7 +73,7 @@ func TestBadInputIsOneLineExit2AndLeavesNothing(t *testing.T) {
 		{name: "wrong secret", args: base(), env: map[string]string{"TIKTOK_CLIENT_SECRET": "wrong-secret"}, code: 1, wantMsg: "TIKTOK_CLIENT_SECRET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			setCreds(t, srv)
+			testkit.SetEnv(t, srv)
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
@@ -115,7 +121,7 @@ func TestEveryCommandsUsageErrorsAreOneLine(t *testing.T) {
 }
 
 func TestJobFileWithUnknownKeyIsAUsageError(t *testing.T) {
-	setCreds(t, nil)
+	testkit.SetEnv(t, nil)
 	job := filepath.Join(t.TempDir(), "job.yaml")
 	os.WriteFile(job, []byte("from: 2024-01-01\nto: 2024-01-31\ncountry: FR\n"), 0o644)
 	out := filepath.Join(t.TempDir(), "out")
@@ -129,5 +135,73 @@ func TestJobFileWithUnknownKeyIsAUsageError(t *testing.T) {
 	code, _, stderr = runCLI(t, "harvest", "--out", out, "--job", job, "--countries", "DE")
 	if code != 2 || !strings.Contains(stderr, "cannot be combined") {
 		t.Fatalf("--job with --countries: exit %d %q", code, stderr)
+	}
+}
+
+func TestDatasetUsageErrors(t *testing.T) {
+	srv := testkit.StartAPI(t, apitest.Options{})
+	base := func(extra ...string) []string {
+		return append([]string{"harvest", "--from", "2024-01-01", "--to", "2024-01-07", "--progress", "none"}, extra...)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{name: "advertisers without --term", args: base("--datasets", "ads,advertisers", "--countries", "FR"), want: []string{"advertisers", "--term"}},
+		{name: "commercial-content with only GB", args: base("--datasets", "commercial-content", "--countries", "GB"), want: []string{"commercial-content", "GB"}},
+		{name: "ad-details without ads", args: base("--datasets", "ad-details", "--countries", "FR"), want: []string{"ad-details", "ads"}},
+		{name: "negative detail budget", args: base("--datasets", "ads,ad-details", "--countries", "FR", "--detail-budget", "-1"), want: []string{"--detail-budget"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			testkit.SetEnv(t, srv)
+			before := srv.Stats().DataRequests
+			out := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := runCLI(t, append(tc.args, "--out", out)...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %q", code, stderr)
+			}
+			if strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr %q: want exactly one line", stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q does not name %q", stderr, w)
+				}
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q", stdout)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("bad input left %s behind", out)
+			}
+			if n := srv.Stats().DataRequests - before; n != 0 {
+				t.Errorf("%d data requests spent on bad input", n)
+			}
+		})
+	}
+}
+
+func TestOutNotWritable(t *testing.T) {
+	srv := testkit.StartAPI(t, apitest.Options{})
+	testkit.SetEnv(t, srv)
+	file := filepath.Join(t.TempDir(), "a-file")
+	os.WriteFile(file, nil, 0o644)
+	cases := map[string]string{"under a file": filepath.Join(file, "out")}
+	if os.Geteuid() != 0 { // root writes anywhere, so only an ordinary user can test permissions
+		ro := filepath.Join(t.TempDir(), "ro")
+		os.Mkdir(ro, 0o555)
+		cases["read-only folder"] = filepath.Join(ro, "out")
+	}
+	for name, out := range cases {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, "harvest", "--out", out, "--countries", "FR", "--from", "2024-01-01", "--to", "2024-01-07", "--progress", "none")
+			if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--out") {
+				t.Fatalf("exit %d %q", code, stderr)
+			}
+		})
+	}
+	if srv.Stats().DataRequests != 0 {
+		t.Fatal("requests were spent before the folder was checked")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package commands_test
 
 import (
 	"os"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"adharvest/commands"
+	"adharvest/internal/testkit"
 	"adharvest/report/htmlcheck"
 	"adharvest/tiktok/apitest"
 
@@ -16,17 +17,15 @@ import (
 // analysisHarvestArgs is the harvest the report and notebook tests read: every
 // dataset, three countries, six weeks and a search term.
 func analysisHarvestArgs(dir string) []string {
-	return []string{"harvest", "--out", dir, "--datasets", "ads,ad-details,ad-reports,commercial-content,advertisers",
-		"--countries", "FR,DE,IT", "--from", "2024-01-01", "--to", "2024-02-11", "--term", "coffee",
-		"--retry-base", "1ms", "--rps", "0", "--progress", "none"}
+	return harvestArgs(dir, "--datasets", "ads,ad-details,ad-reports,commercial-content,advertisers",
+		"--countries", "FR,DE,IT", "--from", "2024-01-01", "--to", "2024-02-11", "--term", "coffee")
 }
 
 // harvestForAnalysis harvests the fake API into a fresh folder and returns it.
 func harvestForAnalysis(t *testing.T, opts apitest.Options, wantCode int) string {
 	t.Helper()
-	srv := apitest.Start(opts)
-	t.Cleanup(srv.Close)
-	setCreds(t, srv)
+	srv := testkit.StartAPI(t, opts)
+	testkit.SetEnv(t, srv)
 	dir := filepath.Join(t.TempDir(), "out")
 	code, _, stderr := runCLI(t, analysisHarvestArgs(dir)...)
 	if code != wantCode {

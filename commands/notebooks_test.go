@@ -1,4 +1,4 @@
-package main
+package commands_test
 
 import (
 	"context"
@@ -53,15 +53,16 @@ var notebookMinSQL = map[string]int{
 }
 
 var (
-	literalSQL = regexp.MustCompile(`(?s)con\.(?:sql|execute)\(\s*"""(.*?)"""`)
-	anySQLCall = regexp.MustCompile(`con\.(?:sql|execute)\(\s*([^\s])`)
+	literalSQL  = regexp.MustCompile(`(?s)con\.(?:sql|execute)\(\s*"""(.*?)"""`)
+	analysisSQL = regexp.MustCompile(`con\.(?:sql|execute)\(\s*analysis\("([a-z0-9-]+)"\)\)`)
+	anySQLCall  = regexp.MustCompile(`con\.(?:sql|execute)\(\s*([^\s])`)
 )
 
 // loadNotebooks parses every notebooks/*.ipynb and checks its format: nbformat
 // 4, code cells committed without outputs or execution counts.
 func loadNotebooks(t *testing.T) map[string]notebook {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("notebooks", "*.ipynb"))
+	paths, err := filepath.Glob(filepath.Join("..", "notebooks", "*.ipynb"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,16 +121,27 @@ func codeCells(t *testing.T, nb notebook) []string {
 }
 
 // notebookSQL extracts the SQL a notebook runs: the triple-quoted literals
-// passed to con.sql and con.execute. Any other argument is refused, except
-// the loader's rendering of the view files, which TestNotebookViewLoader
-// checks separately.
+// passed to con.sql and con.execute, and the canned analyses it runs by name
+// (analysis("NAME")). Any other argument is refused; the loader cell, which
+// runs what adharvest prints, is checked by TestNotebookViewLoader instead.
 func notebookSQL(t *testing.T, name string, nb notebook) []string {
 	t.Helper()
 	var stmts []string
-	for _, src := range codeCells(t, nb) {
+	for i, src := range codeCells(t, nb) {
+		if i == 1 {
+			continue // the loader
+		}
+		for _, m := range analysisSQL.FindAllStringSubmatch(src, -1) {
+			a, ok := queries.LookupAnalysis(m[1])
+			if !ok {
+				t.Errorf("%s: runs analysis %q, which adharvest does not have", name, m[1])
+				continue
+			}
+			stmts = append(stmts, strings.TrimSpace(a.SQL))
+		}
 		for _, m := range anySQLCall.FindAllStringSubmatchIndex(src, -1) {
 			rest := src[m[2]:]
-			if !strings.HasPrefix(rest, `"""`) && !strings.HasPrefix(rest, "render_view(") {
+			if !strings.HasPrefix(rest, `"""`) && !strings.HasPrefix(rest, "analysis(") {
 				line := src[m[0]:]
 				if i := strings.IndexByte(line, '\n'); i > 0 {
 					line = line[:i]
@@ -160,7 +172,7 @@ func TestNotebooksFormat(t *testing.T) {
 			t.Errorf("%s: the first code cell does not set OUT = \"adharvest-demo\": %q", name, cells[0])
 		}
 		// The view loader is the same cell everywhere, so a fix reaches all.
-		if !strings.Contains(cells[1], "def load_views(") {
+		if !strings.Contains(cells[1], `"--print-views"`) || !strings.Contains(cells[1], "def analysis(") {
 			t.Errorf("%s: the second code cell is not the view loader", name)
 		}
 		if loader == "" {
@@ -215,9 +227,10 @@ func countRows(ctx context.Context, db *sql.DB, q string) (int, error) {
 }
 
 // The loader cell, run by Python with a stand-in duckdb module that records
-// what it is asked to execute, must produce exactly the view SQL that
-// adharvest renders (queries.Views), and that SQL must work. Every code cell
-// must also be valid Python. Skipped where there is no python3.
+// what it is asked to execute and a stand-in adharvest that answers
+// --print-views, must run exactly the views that adharvest prints for the
+// folder, and that script must give the same tables in a fresh DuckDB. Every
+// code cell must also be valid Python. Skipped where there is no python3.
 func TestNotebookViewLoader(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
@@ -230,6 +243,11 @@ func TestNotebookViewLoader(t *testing.T) {
 	}
 	loader := codeCells(t, nb)[1]
 	dir := harvestForAnalysis(t, apitest.Options{Quirks: true}, 0)
+	abs, _ := filepath.Abs(dir)
+	views, err := queries.Views(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	stub := t.TempDir()
 	record := filepath.Join(stub, "calls.json")
@@ -237,6 +255,7 @@ func TestNotebookViewLoader(t *testing.T) {
 CALLS = []
 class _Rel:
     def fetchone(self): return (0,)
+    def fetchall(self): return []
 class _Con:
     def execute(self, sql, *args):
         CALLS.append(sql)
@@ -246,6 +265,14 @@ def connect(*args, **kwargs):
     return _Con()
 atexit.register(lambda: json.dump(CALLS, open(os.environ["STUB_CALLS"], "w")))
 `)
+	// The stand-in adharvest prints the views only when asked exactly so.
+	writeFile(t, filepath.Join(stub, "views.sql"), views)
+	writeFile(t, filepath.Join(stub, "adharvest"), "#!/bin/sh\n"+
+		`[ "$1 $2 $3 $4" = "sql --out `+abs+` --print-views" ] || { echo "unexpected arguments: $*" >&2; exit 2; }`+"\n"+
+		"cat "+filepath.Join(stub, "views.sql")+"\n")
+	if err := os.Chmod(filepath.Join(stub, "adharvest"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// Every code cell must parse as Python (cells are not run: no pandas here).
 	var cells []string
 	for _, nb := range nbs {
@@ -254,11 +281,12 @@ atexit.register(lambda: json.dump(CALLS, open(os.environ["STUB_CALLS"], "w")))
 	cellsJSON, _ := json.Marshal(cells)
 	writeFile(t, filepath.Join(stub, "cells.json"), string(cellsJSON))
 	script := "import ast, json\nfor i, c in enumerate(json.load(open(" + pyString(filepath.Join(stub, "cells.json")) + "))):\n    ast.parse(c, 'cell %d' % i)\n" +
-		"OUT = " + pyString(dir) + "\n" + loader + "\n"
+		"OUT = " + pyString(dir) + "\n" + loader + "\n" +
+		"assert analysis('reported-vs-harvested').startswith('-- name: reported-vs-harvested')\n"
 	writeFile(t, filepath.Join(stub, "run.py"), script)
 	cmd := exec.Command(python, filepath.Join(stub, "run.py"))
-	cmd.Dir = "notebooks" // as Jupyter runs it: the notebook's folder
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+stub, "STUB_CALLS="+record, "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Dir = filepath.Join("..", "notebooks") // as Jupyter runs it: the notebook's folder
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+stub, "STUB_CALLS="+record, "PYTHONDONTWRITEBYTECODE=1", "ADHARVEST="+filepath.Join(stub, "adharvest"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("loader cell fails in Python: %v\n%s", err, out)
 	}
@@ -270,59 +298,35 @@ atexit.register(lambda: json.dump(CALLS, open(os.environ["STUB_CALLS"], "w")))
 	if err := json.Unmarshal(b, &calls); err != nil {
 		t.Fatal(err)
 	}
-
-	// What adharvest renders, split per view file.
-	abs, _ := filepath.Abs(dir)
-	script, err = queries.Views(abs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{}
-	for _, part := range strings.Split(script, "\n-- views/")[1:] {
-		name, body, _ := strings.Cut(part, "\n")
-		want[strings.TrimSuffix(name, ".sql")] = strings.TrimSpace(body)
-	}
-	var views []string
+	ran := 0
 	for _, c := range calls {
-		if strings.Contains(c, "CREATE OR REPLACE VIEW") {
-			views = append(views, c)
+		if c == views {
+			ran++
 		}
 	}
-	if len(views) != len(want) || len(want) < 9 {
-		t.Fatalf("the loader created %d view scripts, adharvest has %d", len(views), len(want))
-	}
-	seen := 0
-	for table, body := range want {
-		for _, v := range views {
-			if strings.Contains(v, "CREATE OR REPLACE VIEW "+table+"_all AS") {
-				seen++
-				if strings.TrimSpace(v) != body {
-					t.Errorf("view %s: the notebooks render\n%s\nbut adharvest renders\n%s", table, strings.TrimSpace(v), body)
-				}
-			}
-		}
-	}
-	if seen != len(want) {
-		t.Errorf("matched %d of %d views", seen, len(want))
+	if ran != 1 {
+		t.Fatalf("the loader ran adharvest's printed views %d times, want once; it ran:\n%.400q", ran, calls)
 	}
 
-	// And the notebooks' rendering gives the same data in a fresh DuckDB.
+	// And the printed views give the same data in a fresh DuckDB.
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for _, c := range calls {
-		if _, err := db.Exec(c); err != nil {
-			t.Fatalf("loader SQL fails: %v\n%s", err, c)
-		}
+	if _, err := db.Exec(views); err != nil {
+		t.Fatalf("printed views fail: %v", err)
 	}
 	eng, err := queries.Open(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	for table := range want {
+	tables := 0
+	for _, part := range strings.Split(views, "\n-- views/")[1:] {
+		name, _, _ := strings.Cut(part, "\n")
+		table := strings.TrimSuffix(name, ".sql")
+		tables++
 		var a, b int
 		q := "SELECT count(*) FROM " + table
 		if err := db.QueryRow(q).Scan(&a); err != nil {
@@ -332,8 +336,11 @@ atexit.register(lambda: json.dump(CALLS, open(os.environ["STUB_CALLS"], "w")))
 			t.Fatal(err)
 		}
 		if a != b || a == 0 {
-			t.Errorf("%s: %d rows through the notebooks' views, %d through adharvest's", table, a, b)
+			t.Errorf("%s: %d rows through the printed views, %d through adharvest's", table, a, b)
 		}
+	}
+	if tables < 9 {
+		t.Errorf("the printed views hold %d tables", tables)
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package commands_test
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"adharvest/commands"
 	"adharvest/folder"
+	"adharvest/internal/testkit"
 	"adharvest/job"
 	"adharvest/manifest"
 	"adharvest/queries"
@@ -30,73 +29,30 @@ import (
 // views/<view>.txt per view (its row count and a small sample). Regenerate
 // them with
 //
-//	go test -run TestSQLAnalysesAndExport -update .
+//	go test ./commands -run TestSQLAnalysesAndExport -update
 //
 // and read the diff: the fake API's universe is fixed by its seed, so a
 // change there means the harvest or a query changed.
 
-var sqlUpdateGolden = sqlBoolFlag("update", "rewrite the golden files under testdata/analyses")
-
-// sqlBoolFlag defines a bool flag, or shares one that another test file of
-// the package already defined under the same name.
-func sqlBoolFlag(name, usage string) func() bool {
-	if f := flag.Lookup(name); f != nil {
-		return func() bool { return f.Value.String() == "true" }
-	}
-	p := flag.Bool(name, false, usage)
-	return func() bool { return *p }
-}
-
-// sqlHarvestFolder harvests every dataset for FR and DE, three weeks of
+// harvestThreeWeeks harvests every dataset for FR and DE, three weeks of
 // January 2024, term "coffee", from the fake API with its quirks on and the
 // default seed.
-func sqlHarvestFolder(t *testing.T) string {
+func harvestThreeWeeks(t *testing.T) string {
 	t.Helper()
-	srv := apitest.Start(apitest.Options{Quirks: true})
-	t.Cleanup(srv.Close)
-	setCreds(t, srv)
+	srv := testkit.StartAPI(t, apitest.Options{Quirks: true})
+	testkit.SetEnv(t, srv)
 	dir := filepath.Join(t.TempDir(), "harvest")
-	code, _, stderr := runCLI(t, "harvest", "--out", dir,
+	code, _, stderr := runCLI(t, harvestArgs(dir,
 		"--datasets", "ads,ad-details,ad-reports,commercial-content,advertisers", "--countries", "FR,DE",
-		"--from", "2024-01-01", "--to", "2024-01-21", "--term", "coffee",
-		"--retry-base", "1ms", "--rps", "0", "--progress", "none")
+		"--from", "2024-01-01", "--to", "2024-01-21", "--term", "coffee")...)
 	if code != 0 {
 		t.Fatalf("harvest: exit %d: %s", code, stderr)
 	}
 	return dir
 }
 
-// runCLIWithStdin is runCLI with standard input read from stdin.
-func runCLIWithStdin(t *testing.T, stdin string, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := commands.Main(context.Background(), commands.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb}, append([]string{"adharvest"}, args...))
-	return code, out.String(), errb.String()
-}
-
-// sqlGolden compares got with the golden file path, or rewrites it.
-func sqlGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if sqlUpdateGolden() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run TestSQLAnalysesAndExport -update . to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (rerun with -update to accept):\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
-}
-
-// sqlViewNames lists every view: each table and its _all twin.
-func sqlViewNames() []string {
+// viewNames lists every view: each table and its _all twin.
+func viewNames() []string {
 	var names []string
 	for _, tb := range sink.Tables {
 		names = append(names, tb.Name, tb.Name+"_all")
@@ -104,8 +60,8 @@ func sqlViewNames() []string {
 	return names
 }
 
-// sqlOneLineError checks a usage error: exit 2, one stderr line naming want.
-func sqlOneLineError(t *testing.T, code int, stderr string, want ...string) {
+// checkUsageError checks a usage error: exit 2, one stderr line naming want.
+func checkUsageError(t *testing.T, code int, stderr string, want ...string) {
 	t.Helper()
 	if code != 2 || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("exit %d, stderr %q: want exit 2 and one line", code, stderr)
@@ -118,7 +74,7 @@ func sqlOneLineError(t *testing.T, code int, stderr string, want ...string) {
 }
 
 func TestSQLAnalysesAndExport(t *testing.T) {
-	dir := sqlHarvestFolder(t)
+	dir := harvestThreeWeeks(t)
 	ctx := context.Background()
 
 	t.Run("analyses golden", func(t *testing.T) {
@@ -134,7 +90,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			if strings.Count(out, "\n") < 2 {
 				t.Errorf("%s: no rows:\n%s", a.Name, out)
 			}
-			sqlGolden(t, filepath.Join(golden, a.Name+".csv"), out)
+			testkit.Golden(t, filepath.Join(golden, a.Name+".csv"), out)
 		}
 		// No golden file is left over from a renamed analysis.
 		files, _ := filepath.Glob(filepath.Join(golden, "*.csv"))
@@ -143,7 +99,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			have = append(have, strings.TrimSuffix(filepath.Base(f), ".csv"))
 		}
 		sort.Strings(have)
-		if !sqlUpdateGolden() && strings.Join(have, ",") != strings.Join(names, ",") {
+		if !testkit.Updating() && strings.Join(have, ",") != strings.Join(names, ",") {
 			t.Errorf("golden files %v, analyses %v", have, names)
 		}
 	})
@@ -154,7 +110,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer eng.Close()
-		for _, v := range sqlViewNames() {
+		for _, v := range viewNames() {
 			var b strings.Builder
 			// fetched_at and run_id change with every harvest; the rest is
 			// fixed by the fake API's seed.
@@ -175,7 +131,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			if strings.HasPrefix(b.String(), "# SELECT count(*) AS n FROM "+v+"\nn\n0\n") {
 				t.Errorf("view %s is empty", v)
 			}
-			sqlGolden(t, filepath.Join("testdata", "analyses", "views", v+".txt"), b.String())
+			testkit.Golden(t, filepath.Join("testdata", "analyses", "views", v+".txt"), b.String())
 		}
 	})
 
@@ -193,24 +149,24 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 
 	t.Run("usage errors", func(t *testing.T) {
 		code, _, stderr := runCLI(t, "sql", "--out", dir, "--query", "top-advertizers")
-		sqlOneLineError(t, code, stderr, append([]string{`"top-advertizers"`}, queries.AnalysisNames()...)...)
+		checkUsageError(t, code, stderr, append([]string{`"top-advertizers"`}, queries.AnalysisNames()...)...)
 		code, _, stderr = runCLI(t, "sql", "--out", dir, "--query", "top-advertisers", "SELECT 1")
-		sqlOneLineError(t, code, stderr, "not both")
+		checkUsageError(t, code, stderr, "not both")
 		code, _, stderr = runCLI(t, "sql", "--out", dir, "--format", "parquet", "SELECT 1")
-		sqlOneLineError(t, code, stderr, "--output")
+		checkUsageError(t, code, stderr, "--output")
 		code, _, stderr = runCLI(t, "sql", "--out", dir, "--format", "xml", "SELECT 1")
-		sqlOneLineError(t, code, stderr, "xml")
+		checkUsageError(t, code, stderr, "xml")
 		code, _, stderr = runCLI(t, "sql", "--out", dir, "--output", filepath.Join(dir, "no", "such", "f.csv"), "SELECT 1")
-		sqlOneLineError(t, code, stderr, "does not exist")
+		checkUsageError(t, code, stderr, "does not exist")
 		code, _, stderr = runCLI(t, "sql", "--out", filepath.Join(dir, "missing"), "SELECT 1")
-		sqlOneLineError(t, code, stderr, "missing")
+		checkUsageError(t, code, stderr, "missing")
 		// DuckDB's message, with where the problem is, on one line.
 		code, _, stderr = runCLI(t, "sql", "--out", dir, "SELECT ad_id\nFROM ads\nWHERE nope = 1")
-		sqlOneLineError(t, code, stderr, "Binder Error", `"nope"`, "line 3, column 7", `near "nope = 1"`)
+		checkUsageError(t, code, stderr, "Binder Error", `"nope"`, "line 3, column 7", `near "nope = 1"`)
 		code, _, stderr = runCLI(t, "sql", "--out", dir, "--format", "parquet", "--output", filepath.Join(t.TempDir(), "x.parquet"), "SELECT * FROM adz")
-		sqlOneLineError(t, code, stderr, "adz", "line 1, column 15")
+		checkUsageError(t, code, stderr, "adz", "line 1, column 15")
 		code, _, stderr = runCLIWithStdin(t, "  -- nothing but a comment\n", "sql", "--out", dir)
-		sqlOneLineError(t, code, stderr, "give a query")
+		checkUsageError(t, code, stderr, "give a query")
 	})
 
 	t.Run("stdin", func(t *testing.T) {
@@ -287,7 +243,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 		if views == 0 || views != parquetRows || onlyView != 0 || onlyFile != 0 {
 			t.Fatalf("ads view %d rows, parquet %d; %d only in the view, %d only in the file", views, parquetRows, onlyView, onlyFile)
 		}
-		for _, v := range sqlViewNames() {
+		for _, v := range viewNames() {
 			if _, err := db.Exec("SELECT count(*) FROM " + v); err != nil {
 				t.Errorf("view %s from --print-views: %v", v, err)
 			}
@@ -305,7 +261,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 
 		// The views' counts, as adharvest sql gives them.
 		var sel []string
-		for _, v := range sqlViewNames() {
+		for _, v := range viewNames() {
 			sel = append(sel, fmt.Sprintf("(SELECT count(*) FROM %s) AS %s", v, v))
 		}
 		code, js, stderr := runCLI(t, "sql", "--out", dir, "--format", "json", "SELECT "+strings.Join(sel, ", "))
@@ -346,7 +302,7 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			}
 			fileCounts[name] = n
 		}
-		for _, v := range sqlViewNames() {
+		for _, v := range viewNames() {
 			if fileCounts[v] != counts[0][v] || fileCounts[v] == 0 {
 				t.Errorf("%s: %d rows in the export, %d in the view", v, fileCounts[v], counts[0][v])
 			}
@@ -402,9 +358,9 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 		before, _ := os.ReadFile(filepath.Join(csvDir, "ads.csv"))
 		info, _ := os.Stat(file)
 		code, _, stderr = runCLI(t, "export", "--out", dir, "--duckdb", file)
-		sqlOneLineError(t, code, stderr, "already exists", "--force")
+		checkUsageError(t, code, stderr, "already exists", "--force")
 		code, _, stderr = runCLI(t, "export", "--out", dir, "--csv", csvDir)
-		sqlOneLineError(t, code, stderr, "--force")
+		checkUsageError(t, code, stderr, "--force")
 		if after, _ := os.Stat(file); !after.ModTime().Equal(info.ModTime()) {
 			t.Fatal("refused export changed the file")
 		}
@@ -423,9 +379,9 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 		}
 
 		code, _, stderr = runCLI(t, "export", "--out", filepath.Join(out, "nope"), "--duckdb", filepath.Join(out, "n.duckdb"))
-		sqlOneLineError(t, code, stderr, "nope")
+		checkUsageError(t, code, stderr, "nope")
 		code, _, stderr = runCLI(t, "export", "--out", dir)
-		sqlOneLineError(t, code, stderr, "--duckdb")
+		checkUsageError(t, code, stderr, "--duckdb")
 		if _, err := os.Stat(filepath.Join(out, "n.duckdb")); !os.IsNotExist(err) {
 			t.Fatal("a refused export left a file")
 		}
@@ -487,4 +443,47 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			t.Fatalf("last statement: %q %v", out.String(), err)
 		}
 	})
+}
+
+func TestSQLFormatsAndStatus(t *testing.T) {
+	srv := testkit.StartAPI(t, apitest.Options{Quirks: true})
+	testkit.SetEnv(t, srv)
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "harvest", "--out", dir, "--countries", "FR", "--from", "2024-01-01", "--to", "2024-01-07", "--rps", "0", "--progress", "none"); code != 0 {
+		t.Fatal(stderr)
+	}
+	want := len(testkit.ExpectedAds(srv.Universe(), []string{"FR"}, "2024-01-01", "2024-01-07", ""))
+
+	code, out, stderr := runCLI(t, "sql", "--out", dir, "--format", "json", "SELECT ad_id, country_code, first_shown_date FROM ads ORDER BY ad_id")
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var rows []map[string]any
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.UseNumber()
+	if err := dec.Decode(&rows); err != nil || len(rows) != want {
+		t.Fatalf("json: %d rows, want %d, %v", len(rows), want, err)
+	}
+	if rows[0]["country_code"] != "FR" || !strings.HasPrefix(rows[0]["first_shown_date"].(string), "2024-01-0") {
+		t.Fatalf("row %v", rows[0])
+	}
+
+	code, out, _ = runCLI(t, "sql", "--out", dir, "--format", "csv", "SELECT count(*) AS n FROM ads")
+	if code != 0 || strings.TrimSpace(out) != "n\n"+itoa(want) {
+		t.Fatalf("csv %q", out)
+	}
+	code, _, stderr = runCLI(t, "sql", "--out", dir, "SELEC nonsense")
+	if code != 2 || !strings.Contains(stderr, "syntax error") {
+		t.Fatalf("bad SQL: exit %d %q", code, stderr)
+	}
+
+	code, out, _ = runCLI(t, "status", "--out", dir)
+	if code != 0 || !strings.Contains(out, "ads") || !strings.Contains(out, " 1       1       0       0 ") {
+		t.Fatalf("status:\n%s", out)
+	}
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
 }

@@ -1,7 +1,16 @@
 package main
 
+// Tests that must run the real binary and kill it: with SIGKILL at random
+// moments (this file), at named points of the commit protocol or on a full
+// disk (failpoint_integration_test.go), and with SIGINT and SIGTERM
+// (signals_integration_test.go). Everything else is tested in the packages,
+// in-process.
+//
+// The crash tests run in parallel with each other: a slower run only gives
+// the kills more to hit. TestSignals, which times how fast the binary stops,
+// runs alone, before them.
+
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,10 +22,25 @@ import (
 	"testing"
 	"time"
 
-	"adharvest/queries"
-	"adharvest/sink"
+	"adharvest/internal/testkit"
 	"adharvest/tiktok/apitest"
 )
+
+// tmp holds what the tests of this package share: the binary and the
+// reference harvest. TestMain removes it.
+var tmp string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "adharvest-integration-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	tmp = dir
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
 
 var (
 	buildOnce sync.Once
@@ -29,12 +53,7 @@ var (
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "adharvest-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "adharvest")
+		binPath = filepath.Join(tmp, "adharvest")
 		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -44,56 +63,6 @@ func binary(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return binPath
-}
-
-func binEnv(srv *apitest.Server) []string {
-	return append(os.Environ(),
-		"TIKTOK_CLIENT_KEY="+apitest.DefaultClientKey,
-		"TIKTOK_CLIENT_SECRET="+apitest.DefaultClientSecret,
-		"ADHARVEST_API_URL="+srv.URL)
-}
-
-// snapshot renders every fetched row, minus the columns that differ between
-// runs by design (when and by which run it was fetched), in a stable order.
-func snapshot(t *testing.T, dir, table string) []string {
-	t.Helper()
-	eng, err := queries.Open(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	rows, err := eng.DB().Query(fmt.Sprintf(`SELECT * EXCLUDE (fetched_at, run_id) FROM %s_all ORDER BY ALL`, table))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals...))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func noTempFiles(t *testing.T, dir string) {
-	t.Helper()
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), sink.TempPrefix) {
-			t.Errorf("temporary file left behind: %s", p)
-		}
-		return nil
-	})
 }
 
 // killUntilDone runs the binary with args again and again, SIGKILLing it after
@@ -143,23 +112,23 @@ func TestCrashResumeIsExact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
+	t.Parallel() // nothing here is timed (only TestSignals must run alone)
 	bin := binary(t)
-	srv := apitest.Start(apitest.Options{Quirks: true, HolesRate: 0.05})
-	defer srv.Close()
+	srv := testkit.StartAPI(t, apitest.Options{Quirks: true, HolesRate: 0.05})
 	args := func(out string) []string {
 		return []string{"harvest", "--out", out, "--countries", "EEA", "--from", "2024-01-01", "--to", "2024-01-31",
 			"--max-count", "20", "--flush-pages", "2", "--rps", "60", "--retry-base", "1ms", "--progress", "log"}
 	}
 	ref := filepath.Join(t.TempDir(), "ref")
 	cmd := exec.Command(bin, append(args(ref), "--rps", "0")...)
-	cmd.Env = binEnv(srv)
+	cmd.Env = testkit.Env(srv)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
 	refRequests := srv.Stats().DataRequests
 
 	crash := filepath.Join(t.TempDir(), "crash")
-	kills := len(killUntilDone(t, bin, binEnv(srv), args(crash), 6, newRand(t)))
+	kills := len(killUntilDone(t, bin, testkit.Env(srv), args(crash), 6, newRand(t)))
 	if kills < 3 {
 		t.Fatalf("only %d kills landed; the harvest is too quick for this test to mean anything", kills)
 	}
@@ -167,14 +136,14 @@ func TestCrashResumeIsExact(t *testing.T) {
 	t.Logf("%d kills; uninterrupted run %d requests, interrupted runs %d (%.2f extra per kill)",
 		kills, refRequests, crashRequests, float64(crashRequests-refRequests)/float64(kills))
 
-	want, got := snapshot(t, ref, "ads"), snapshot(t, crash, "ads")
+	want, got := testkit.Rows(t, ref, "ads"), testkit.Rows(t, crash, "ads")
 	if len(want) == 0 {
 		t.Fatal("reference harvest is empty")
 	}
 	if strings.Join(want, "\n") != strings.Join(got, "\n") {
 		t.Fatalf("after %d kills the harvest differs: %d rows, want %d", kills, len(got), len(want))
 	}
-	noTempFiles(t, crash)
+	testkit.NoTempFiles(t, crash)
 }
 
 // TestCrashDuringDetailsFanOut kills the ad/detail fan-out mid-way: after
@@ -184,9 +153,9 @@ func TestCrashDuringDetailsFanOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the binary")
 	}
+	t.Parallel() // nothing here is timed (only TestSignals must run alone)
 	bin := binary(t)
-	srv := apitest.Start(apitest.Options{Quirks: true})
-	defer srv.Close()
+	srv := testkit.StartAPI(t, apitest.Options{Quirks: true})
 	const concurrency = 4
 	args := func(out string) []string {
 		return []string{"harvest", "--out", out, "--datasets", "ads,ad-details", "--countries", "FR,DE,IT", "--from", "2024-01-01", "--to", "2024-01-31",
@@ -194,14 +163,14 @@ func TestCrashDuringDetailsFanOut(t *testing.T) {
 	}
 	ref := filepath.Join(t.TempDir(), "ref")
 	cmd := exec.Command(bin, append(args(ref), "--rps", "0")...)
-	cmd.Env = binEnv(srv)
+	cmd.Env = testkit.Env(srv)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
 	before := len(srv.Requests())
 
 	crash := filepath.Join(t.TempDir(), "crash")
-	killTimes := killUntilDone(t, bin, binEnv(srv), args(crash), 5, newRand(t))
+	killTimes := killUntilDone(t, bin, testkit.Env(srv), args(crash), 5, newRand(t))
 	kills := len(killTimes)
 	fetched := map[string]int{}
 	detailCalls := 0
@@ -224,7 +193,7 @@ func TestCrashDuringDetailsFanOut(t *testing.T) {
 		t.Fatalf("%d details fetched twice after %d kills: more than the requests a kill can catch in flight", twice, kills)
 	}
 	for _, table := range []string{"ads", "ad_details", "ad_detail_reach_by_country", "ad_detail_target_countries", "ad_detail_target_ages", "ad_detail_target_genders"} {
-		want, got := snapshot(t, ref, table), snapshot(t, crash, table)
+		want, got := testkit.Rows(t, ref, table), testkit.Rows(t, crash, table)
 		if len(want) == 0 {
 			t.Fatalf("%s: reference is empty", table)
 		}
@@ -232,5 +201,5 @@ func TestCrashDuringDetailsFanOut(t *testing.T) {
 			t.Fatalf("%s differs after %d kills: %d rows, want %d", table, kills, len(got), len(want))
 		}
 	}
-	noTempFiles(t, crash)
+	testkit.NoTempFiles(t, crash)
 }
