@@ -68,6 +68,24 @@ type Result struct {
 // *InputError or *job.FieldError, before anything is sent or written, for a
 // harvest it refuses.
 func Run(ctx context.Context, o Options) (Result, error) {
+	o.defaults()
+	r := &run{o: o, f: folder.New(o.Dir), now: o.Now()}
+	if err := r.prepare(ctx); err != nil {
+		return Result{Job: r.job}, err
+	}
+	release, err := r.open()
+	if err != nil {
+		return Result{Job: r.job}, err
+	}
+	defer release()
+	if err := r.start(); err != nil {
+		return Result{Job: r.job}, err
+	}
+	crawlErr := r.crawl(ctx)
+	return r.finish(crawlErr)
+}
+
+func (o *Options) defaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -77,141 +95,173 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if o.Warn == nil {
 		o.Warn = func(string) {}
 	}
-	now := o.Now()
-	var res Result
+}
+
+// run is one harvest run in progress.
+type run struct {
+	o       Options
+	f       folder.Folder
+	now     time.Time
+	job     job.Job
+	shards  []*Shard
+	client  *tiktok.Client
+	quota   *quotaCounter
+	store   *checkpoint.Store
+	live    *liveManifest
+	record  manifest.RunRecord
+	crawler *Crawler
+}
+
+// prepare decides the job, checks it against the folder and checks the
+// credentials, before anything is written.
+func (r *run) prepare(ctx context.Context) error {
+	o := r.o
 	if o.Dir == "" {
-		return res, inputErr("no output folder given")
+		return inputErr("no output folder given")
 	}
-	f := folder.New(o.Dir)
-	prev, hasPrev, err := storedJob(f)
+	prev, hasPrev, err := storedJob(r.f)
 	if err != nil {
-		return res, err
+		return err
 	}
-	var j job.Job
 	switch {
 	case o.Job != nil || !hasPrev:
 		if o.Job != nil {
-			j = *o.Job
+			r.job = *o.Job
 		}
-		if err := j.Normalize(now, o.Warn); err != nil {
-			return res, err
+		if err := r.job.Normalize(r.now, o.Warn); err != nil {
+			return err
 		}
-		if hasPrev && !o.Restart && prev.Hash() != j.Hash() {
-			return res, inputErr("%s already holds a different job (%s); re-run with no job flags to resume it, or add --restart to discard it", o.Dir, prev.Describe())
+		if hasPrev && !o.Restart && prev.Hash() != r.job.Hash() {
+			return inputErr("%s already holds a different job (%s); re-run with no job flags to resume it, or add --restart to discard it", o.Dir, prev.Describe())
 		}
 	default:
-		j = prev // resume, or --restart the stored job
+		r.job = prev // resume, or --restart the stored job
 	}
-	res.Job = j
 	if o.API.ClientKey == "" || o.API.ClientSecret == "" {
-		return res, inputErr("missing credentials: set TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET (or --client-key and --client-secret-file); try `adharvest demo` for an offline run")
+		return inputErr("missing credentials: set TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET (or --client-key and --client-secret-file); try `adharvest demo` for an offline run")
 	}
 	if _, err := tiktok.CheckAPIURL(o.API.APIURL); err != nil {
-		return res, &InputError{Msg: err.Error(), Err: err}
+		return &InputError{Msg: err.Error(), Err: err}
 	}
 	if err := checkWritable(o.Dir); err != nil {
-		return res, err
+		return err
 	}
-	shards := Plan(j)
-
-	runID := newRunID(now)
-	quota := &quotaCounter{budget: o.DailyQuota, now: o.Now}
+	r.shards = Plan(r.job)
+	r.quota = &quotaCounter{budget: o.DailyQuota, now: o.Now}
 	api := o.API
-	api.OnRequest, api.Logf = quota.take, o.Logf
-	client, err := tiktok.NewClient(api)
-	if err != nil {
-		return res, &InputError{Msg: err.Error(), Err: err}
+	api.OnRequest, api.Logf = r.quota.take, o.Logf
+	if r.client, err = tiktok.NewClient(api); err != nil {
+		return &InputError{Msg: err.Error(), Err: err}
 	}
 	// A wrong secret must fail before the folder is created or any quota spent.
-	if err := client.CheckAuth(ctx); err != nil {
-		return res, err
-	}
+	return r.client.CheckAuth(ctx)
+}
 
+// open creates the folder, takes its lock and opens the checkpoint (emptied
+// with Restart); release undoes it.
+func (r *run) open() (release func(), err error) {
 	created := false
-	if _, err := os.Stat(o.Dir); os.IsNotExist(err) {
+	if _, err := os.Stat(r.o.Dir); os.IsNotExist(err) {
 		created = true
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return res, inputErr("--out %s cannot be created: %v", o.Dir, errors.Unwrap(err))
+	if err := os.MkdirAll(r.o.Dir, 0o755); err != nil {
+		return nil, inputErr("--out %s cannot be created: %v", r.o.Dir, errors.Unwrap(err))
 	}
-	lock, err := checkpoint.Acquire(f.Lock(), o.Dir)
+	lock, err := checkpoint.Acquire(r.f.Lock(), r.o.Dir)
 	if err != nil {
 		if created {
-			os.RemoveAll(o.Dir)
+			os.RemoveAll(r.o.Dir)
 		}
-		return res, &InputError{Msg: err.Error(), Err: err}
+		return nil, &InputError{Msg: err.Error(), Err: err}
 	}
-	defer lock.Release()
-	store, err := checkpoint.Open(f.Checkpoint())
+	store, err := checkpoint.Open(r.f.Checkpoint())
 	if err != nil {
-		return res, err
+		lock.Release()
+		return nil, err
 	}
-	defer store.Close()
-	quota.store = store
-
-	if o.Restart {
-		if err := discard(f, store); err != nil {
-			return res, err
+	release = func() { store.Close(); lock.Release() }
+	r.store, r.quota.store = store, store
+	if r.o.Restart {
+		if err := discard(r.f, store); err != nil {
+			release()
+			return nil, err
 		}
 	}
-	jb, _ := json.Marshal(j)
+	jb, _ := json.Marshal(r.job)
 	if err := store.SetMeta(metaJob, jb); err != nil {
-		return res, err
+		release()
+		return nil, err
 	}
-	if err := backfillAdIndex(f, store); err != nil {
-		return res, err
+	if err := backfillAdIndex(r.f, store); err != nil {
+		release()
+		return nil, err
 	}
+	return release, nil
+}
 
-	man, err := manifest.Read(f.Manifest())
-	if err != nil || man.JobHash != j.Hash() {
-		man = manifest.Manifest{Created: now.UTC()}
+// start writes the manifest of the new run and tells the progress display.
+func (r *run) start() error {
+	man, err := manifest.Read(r.f.Manifest())
+	if err != nil || man.JobHash != r.job.Hash() {
+		man = manifest.Manifest{Created: r.now.UTC()}
 	}
-	man.Tool, man.Version, man.Job, man.JobHash = "adharvest", o.Version, j, j.Hash()
-	man.APIURL = redactURL(o.API.APIURL)
-	live := &liveManifest{path: f.Manifest(), job: j, shards: shards, store: store, man: man, now: o.Now}
-	run := manifest.RunRecord{RunID: runID, Started: now.UTC(), Status: manifest.RunRunning}
-	if err := live.write(run, true); err != nil {
-		return res, err
+	man.Tool, man.Version, man.Job, man.JobHash = "adharvest", r.o.Version, r.job, r.job.Hash()
+	man.APIURL = redactURL(r.o.API.APIURL)
+	r.live = &liveManifest{path: r.f.Manifest(), job: r.job, shards: r.shards, store: r.store, man: man, now: r.o.Now}
+	r.record = manifest.RunRecord{RunID: newRunID(r.now), Started: r.now.UTC(), Status: manifest.RunRunning}
+	if err := r.live.write(r.record, true); err != nil {
+		return err
 	}
-	if o.Events.Start != nil {
-		o.Events.Start(j, len(shards), doneShards(store, shards))
+	if r.o.Events.Start != nil {
+		r.o.Events.Start(r.job, len(r.shards), doneShards(r.store, r.shards))
 	}
-	crawler := &Crawler{
-		Client: client, Store: store, Folder: f, RunID: runID,
+	return nil
+}
+
+// crawl runs the shards, then the ad/detail fan-out, with the manifest
+// refreshed every ten seconds.
+func (r *run) crawl(ctx context.Context) error {
+	o := r.o
+	r.crawler = &Crawler{
+		Client: r.client, Store: r.store, Folder: r.f, RunID: r.record.RunID,
 		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait, DetailBudget: o.DetailBudget,
 		Events: o.Events, Logf: o.Logf,
 	}
-	stopLive := live.every(10*time.Second, func() manifest.RunRecord {
-		r := run
-		r.Requests = crawler.Requests()
-		return r
+	stopLive := r.live.every(10*time.Second, func() manifest.RunRecord {
+		rec := r.record
+		rec.Requests = r.crawler.Requests()
+		return rec
 	})
-	crawlErr := crawler.Run(ctx, shards)
+	defer stopLive()
+	err := r.crawler.Run(ctx, r.shards)
 	var fe *FailedError
-	if j.Has(job.AdDetails) && (crawlErr == nil || errors.As(crawlErr, &fe)) {
-		if err := crawler.RunDetails(ctx); err != nil {
-			crawlErr = err
+	if r.job.Has(job.AdDetails) && (err == nil || errors.As(err, &fe)) {
+		if derr := r.crawler.RunDetails(ctx); derr != nil {
+			err = derr
 		}
 	}
-	stopLive()
+	return err
+}
 
-	run.Ended = time.Now().UTC()
-	run.Requests = crawler.Requests()
+// finish records how the run ended.
+func (r *run) finish(crawlErr error) (Result, error) {
+	rec := r.record
+	rec.Ended = time.Now().UTC()
+	rec.Requests = r.crawler.Requests()
 	var se *StopError
 	switch {
 	case crawlErr == nil:
-		run.Status = manifest.RunComplete
+		rec.Status = manifest.RunComplete
 	case errors.As(crawlErr, &se):
-		run.Status, run.Message = manifest.RunStopped, se.Reason
+		rec.Status, rec.Message = manifest.RunStopped, se.Reason
 	default:
-		run.Status, run.Message = manifest.RunFailed, crawlErr.Error()
+		rec.Status, rec.Message = manifest.RunFailed, crawlErr.Error()
 	}
-	live.man.Complete = crawlErr == nil
-	if err := live.write(run, false); err != nil && crawlErr == nil {
+	r.live.man.Complete = crawlErr == nil
+	if err := r.live.write(rec, false); err != nil && crawlErr == nil {
 		crawlErr = err
 	}
-	res.Run, res.Manifest = run, live.man
-	return res, crawlErr
+	return Result{Job: r.job, Run: rec, Manifest: r.live.man}, crawlErr
 }
 
 // doneShards counts the planned shards the checkpoint records as done.

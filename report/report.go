@@ -711,17 +711,19 @@ func (p *Page) weekly(ctx context.Context, db *sql.DB, top int) error {
 	return nil
 }
 
-func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
-	p.DivergePct = fmt.Sprintf("%g%%", share*100)
-	// The per-country and per-week figures are the analysis' rows summed,
-	// as its header comment says.
-	type country struct {
-		reported, harvested int64
-		hasReport           bool
-		unfiltered          bool
-		from, to            time.Time
-	}
-	byCountry := map[string]*country{}
+// countryTotals is one country's rows of reported-vs-harvested summed.
+type countryTotals struct {
+	reported, harvested int64
+	hasReport           bool
+	unfiltered          bool
+	from, to            time.Time // first and last week with a report
+}
+
+// compareTotals runs reported-vs-harvested and sums its rows per country (in
+// the order the page lists them: most reported first) and per week (over the
+// countries that have reports), as the analysis' header says.
+func compareTotals(ctx context.Context, db *sql.DB) (map[string]*countryTotals, []string, []weekTotal, error) {
+	byCountry := map[string]*countryTotals{}
 	var order []string
 	byWeek := map[time.Time]*weekTotal{}
 	type row struct {
@@ -734,7 +736,7 @@ func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
 		code := r.str("country_code")
 		c := byCountry[code]
 		if c == nil {
-			c = &country{unfiltered: r.boolean("unfiltered")}
+			c = &countryTotals{unfiltered: r.boolean("unfiltered")}
 			byCountry[code] = c
 			order = append(order, code)
 		}
@@ -761,7 +763,7 @@ func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, nil, nil, err
 	}
 	// Harvested ads of weeks without a report row still count in the weekly
 	// totals of countries that have reports at all.
@@ -785,6 +787,20 @@ func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
 		}
 		return order[i] < order[j]
 	})
+	weeks := make([]weekTotal, 0, len(byWeek))
+	for _, x := range byWeek {
+		weeks = append(weeks, *x)
+	}
+	sort.Slice(weeks, func(i, j int) bool { return weeks[i].week.Before(weeks[j].week) })
+	return byCountry, order, weeks, nil
+}
+
+func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
+	p.DivergePct = fmt.Sprintf("%g%%", share*100)
+	byCountry, order, weeks, err := compareTotals(ctx, db)
+	if err != nil {
+		return err
+	}
 	var cats []string
 	var rep, got []float64
 	var hl []bool
@@ -839,11 +855,6 @@ func (p *Page) compare(ctx context.Context, db *sql.DB, share float64) error {
 		p.CompareSummary = fmt.Sprintf("%d of %d countries differ by more than %s: %s.", diverging, len(p.Compare), p.DivergePct, strings.Join(names, ", "))
 		p.CompareOpen = true
 	}
-	weeks := make([]weekTotal, 0, len(byWeek))
-	for _, x := range byWeek {
-		weeks = append(weeks, *x)
-	}
-	sort.Slice(weeks, func(i, j int) bool { return weeks[i].week.Before(weeks[j].week) })
 	p.compareWeekly(weeks)
 	if filtered > 0 {
 		p.CompareNote = fmt.Sprintf("In %d countries every ad was harvested through search terms or other filters, while ad/report counts all ads: there, harvested below reported is expected (marked \"filtered\").", filtered)
