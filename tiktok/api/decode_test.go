@@ -2,8 +2,11 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -246,4 +249,190 @@ func TestValidation(t *testing.T) {
 	if err := ValidateFields(AdQueryFields, []string{"ad.id", "ad.bogus"}); err == nil {
 		t.Fatal("unknown field accepted")
 	}
+}
+
+// TestLiveFormsAdQuery covers, field by field, forms seen in real ad/query
+// data: a photo ad (videos: [] and 14 image_urls), image_urls: null on video
+// ads, videos with cover_image_url, status_statement "N/A" on active ads,
+// paid_for_by holding a 19-digit id that is not the business id, point and
+// 0-1K reach, an ad with last_shown_date and no first_shown_date, and the
+// 2026-09 fields present on one ad and absent (NULL) on the others.
+func TestLiveFormsAdQuery(t *testing.T) {
+	p, err := DecodeAdQuery(envData(t, "ad_query_live_forms.json"))
+	if err != nil || len(p.Rejects) != 0 || len(p.Ads) != 3 {
+		t.Fatalf("%d ads, rejects %+v, %v", len(p.Ads), p.Rejects, err)
+	}
+	photo, video, lastOnly := p.Ads[0], p.Ads[1], p.Ads[2]
+	t.Run("photo ad", func(t *testing.T) {
+		a := photo.Ad
+		if a.Videos == nil && len(a.Videos) != 0 || len(a.VideoURLs()) != 0 {
+			t.Errorf("videos %+v", a.Videos)
+		}
+		if len(a.ImageURLs) != 14 || len(slices.Compact(slices.Sorted(slices.Values(a.ImageURLs)))) != 14 {
+			t.Errorf("image_urls %d (want 14 distinct): %v", len(a.ImageURLs), a.ImageURLs)
+		}
+		if !strings.Contains(a.ImageURLs[0], "&x-signature=") {
+			t.Errorf("\\u0026 not decoded: %s", a.ImageURLs[0])
+		}
+	})
+	t.Run("status_statement N/A on an active ad", func(t *testing.T) {
+		for _, a := range []AdDTO{photo, video} {
+			if a.Ad.Status != "active" || a.Ad.StatusStatement != "N/A" || *a.Ad.StatusStatement.Ptr() != "N/A" {
+				t.Errorf("status %q statement %q", a.Ad.Status, a.Ad.StatusStatement)
+			}
+		}
+	})
+	t.Run("paid_for_by is a 19-digit id, not the business id", func(t *testing.T) {
+		adv := photo.Advertiser
+		if adv.PaidForBy != "7412345678901234567" || adv.BusinessID.V != 7057157514558702338 {
+			t.Errorf("paid_for_by %q business %d", adv.PaidForBy, adv.BusinessID.V)
+		}
+		if lastOnly.Advertiser.BusinessName != "7057157514558702341" || lastOnly.Advertiser.PaidForBy != "7412345678901234568" {
+			t.Errorf("numeric name / funder %+v", lastOnly.Advertiser)
+		}
+	})
+	t.Run("video ad: image_urls null, cover_image_url", func(t *testing.T) {
+		a := video.Ad
+		if a.ImageURLs == nil || len(a.ImageURLs) != 0 {
+			t.Errorf("image_urls null decoded as %#v, want an empty list", a.ImageURLs)
+		}
+		if len(a.Videos) != 2 || a.Videos[0].CoverImageURL != "https://p16-sign.tiktokcdn.com/cover/c1.jpeg?x-expires=1767225600" ||
+			a.Videos[1].CoverImageURL.Ptr() != nil || len(a.VideoURLs()) != 2 {
+			t.Errorf("videos %+v", a.Videos)
+		}
+		if lastOnly.Ad.Videos[0].CoverImageURL != "https://p16/cover/c3.jpeg" {
+			t.Errorf("cover %+v", lastOnly.Ad.Videos)
+		}
+	})
+	t.Run("reach forms", func(t *testing.T) {
+		for i, want := range [][2]int64{{1_000, 10_000}, {47_000, 47_000}, {0, 1_000}} {
+			b := ParseBounds(string(p.Ads[i].Ad.Reach.UniqueUsersSeen))
+			if b.Lower == nil || b.Upper == nil || *b.Lower != want[0] || *b.Upper != want[1] {
+				t.Errorf("ad %d reach %q = %v-%v", i, p.Ads[i].Ad.Reach.UniqueUsersSeen, deref(b.Lower), deref(b.Upper))
+			}
+		}
+	})
+	t.Run("last_shown_date without first_shown_date", func(t *testing.T) {
+		a := lastOnly.Ad
+		if a.FirstShownDate.Valid || a.FirstShownDate.Ptr() != nil || !a.LastShownDate.Valid || a.LastShownDate.T.Format("20060102") != "20250311" {
+			t.Errorf("first %+v last %+v", a.FirstShownDate, a.LastShownDate)
+		}
+	})
+	t.Run("2026-09 fields", func(t *testing.T) {
+		a := photo.Ad
+		got := []Text{a.Title, a.ExternalURL, a.DownloadURL, a.CallToAction, a.AdvertisingObjective}
+		want := []Text{"Spring sale: 14 looks", "https://shop.example.eu/spring?utm_source=tiktok", "", "Shop now", "Traffic"}
+		if !slices.Equal(got, want) {
+			t.Errorf("newer fields %q, want %q", got, want)
+		}
+		if a.DownloadURL.Ptr() != nil {
+			t.Error("download_url null must be NULL")
+		}
+		v := video.Ad
+		for _, f := range []Text{v.Title, v.ExternalURL, v.DownloadURL, v.CallToAction, v.AdvertisingObjective} {
+			if f.Ptr() != nil {
+				t.Errorf("absent newer field decoded as %q", f)
+			}
+		}
+	})
+}
+
+// TestLiveFormsAdDetail covers the ad/detail forms: per-country reach as point
+// values (47K) and 0-1K, an audience range 4.9M-5.9M, age key 45-54 with false
+// flags, gender other_genders, rejection_info with a null automated_notice,
+// advertiser.country_code, cover_image_url, the 2026-09 fields, and a photo
+// ad's detail.
+func TestLiveFormsAdDetail(t *testing.T) {
+	p, err := DecodeAdDetail(envData(t, "ad_detail_live_forms.json"))
+	if err != nil || !p.OK {
+		t.Fatalf("%+v %v", p.Reject, err)
+	}
+	d := p.Detail
+	t.Run("per-country reach", func(t *testing.T) {
+		want := map[string][2]int64{"DE": {47_000, 47_000}, "AT": {0, 1_000}, "IT": {1_000, 10_000}}
+		if len(d.Ad.Reach.UniqueUsersSeenByCountry) != 3 {
+			t.Fatalf("by country %v", d.Ad.Reach.UniqueUsersSeenByCountry)
+		}
+		for c, w := range want {
+			b := ParseBounds(d.Ad.Reach.UniqueUsersSeenByCountry[c])
+			if b.Lower == nil || *b.Lower != w[0] || *b.Upper != w[1] {
+				t.Errorf("%s %q = %v-%v", c, d.Ad.Reach.UniqueUsersSeenByCountry[c], deref(b.Lower), deref(b.Upper))
+			}
+		}
+	})
+	tg := d.AdGroup.Targeting
+	if tg == nil {
+		t.Fatal("targeting_info")
+	}
+	t.Run("audience range 4.9M-5.9M", func(t *testing.T) {
+		b := ParseBounds(string(tg.NumberOfUsersTargeted))
+		if tg.NumberOfUsersTargeted != "4.9M-5.9M" || *b.Lower != 4_900_000 || *b.Upper != 5_900_000 {
+			t.Errorf("%q = %v-%v", tg.NumberOfUsersTargeted, deref(b.Lower), deref(b.Upper))
+		}
+	})
+	t.Run("ages with 45-54 and false flags", func(t *testing.T) {
+		got := fmt.Sprint(tg.Ages())
+		if want := "[{13-17 false} {18-24 true} {25-34 true} {35-44 true} {45-54 false} {55+ false}]"; got != want {
+			t.Errorf("ages %s, want %s", got, want)
+		}
+	})
+	t.Run("genders with other_genders", func(t *testing.T) {
+		got := fmt.Sprint(tg.Genders())
+		if want := "[{female true} {male true} {other_genders false}]"; got != want {
+			t.Errorf("genders %s, want %s", got, want)
+		}
+	})
+	t.Run("targeting texts", func(t *testing.T) {
+		if !slices.Equal(tg.Country, []string{"DE", "AT"}) || tg.AudienceTargeting != "No" || tg.Interest != "Food & Drink, Travel" {
+			t.Errorf("%+v", tg)
+		}
+	})
+	t.Run("rejection_info", func(t *testing.T) {
+		r := d.Ad.RejectionInfo
+		if r == nil || len(r.Reasons) != 1 || !slices.Equal(r.AffectedCountries, []string{"Austria"}) ||
+			r.ReportingSource == "" || r.AutomatedNotice.Ptr() != nil {
+			t.Errorf("%+v", r)
+		}
+	})
+	t.Run("advertiser country_code and funder id", func(t *testing.T) {
+		a := d.Advertiser
+		if a.CountryCode != "AT" || a.PaidForBy != "7412345678901234569" || a.BusinessID.V != 7057157514558702340 ||
+			a.TikTokAccount == nil || a.TikTokAccount.FollowerCount.V != 26374 {
+			t.Errorf("%+v", a)
+		}
+	})
+	t.Run("cover_image_url and image_urls null", func(t *testing.T) {
+		if len(d.Ad.Videos) != 1 || d.Ad.Videos[0].CoverImageURL == "" || d.Ad.ImageURLs == nil || len(d.Ad.ImageURLs) != 0 {
+			t.Errorf("videos %+v images %#v", d.Ad.Videos, d.Ad.ImageURLs)
+		}
+	})
+	t.Run("2026-09 fields", func(t *testing.T) {
+		a := d.Ad
+		got := []Text{a.Title, a.ExternalURL, a.DownloadURL, a.CallToAction, a.AdvertisingObjective}
+		want := []Text{"Wiener Melange, jetzt neu", "https://kaffeehaus.example.at/neu", "https://apps.example/app/id123", "Learn more", "Reach"}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q, want %q", got, want)
+		}
+	})
+	t.Run("photo ad detail", func(t *testing.T) {
+		p, err := DecodeAdDetail(envData(t, "ad_detail_photo.json"))
+		if err != nil || !p.OK {
+			t.Fatalf("%+v %v", p.Reject, err)
+		}
+		a := p.Detail.Ad
+		if len(a.Videos) != 0 || len(a.ImageURLs) != 14 || a.StatusStatement != "N/A" {
+			t.Errorf("videos %d images %d statement %q", len(a.Videos), len(a.ImageURLs), a.StatusStatement)
+		}
+		b := ParseBounds(a.Reach.UniqueUsersSeenByCountry["LU"])
+		if *b.Lower != 0 || *b.Upper != 1_000 {
+			t.Errorf("LU 0-1K = %v-%v", deref(b.Lower), deref(b.Upper))
+		}
+		ages := p.Detail.AdGroup.Targeting.Ages()
+		if len(ages) != 5 || ages[3] != (KeyFlag{Key: "45-54", Enabled: false}) {
+			t.Errorf("ages %v", ages)
+		}
+		if p.Detail.Advertiser.PaidForBy == Text(fmt.Sprint(p.Detail.Advertiser.BusinessID.V)) {
+			t.Error("paid_for_by equals the business id in the test data")
+		}
+	})
 }

@@ -36,7 +36,7 @@ func (n *Int64) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return fmt.Errorf("id %.40q is not a 64-bit integer", s)
+		return fmt.Errorf("%.40q is not a 64-bit integer", s)
 	}
 	*n = Int64{V: v, Valid: true}
 	return nil
@@ -132,7 +132,7 @@ func ParseDay(s string) (time.Time, error) {
 			}
 		}
 	}
-	return time.Time{}, fmt.Errorf("date %.20q is not YYYY-MM-DD or YYYYMMDD", s)
+	return time.Time{}, fmt.Errorf("date %.20q is not a calendar day written YYYYMMDD or YYYY-MM-DD", s)
 }
 
 // Text decodes a string field that the live service sometimes sends as a number

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,6 +48,36 @@ func decodeAll(body []byte) {
 	_ = json.Unmarshal(env.Data, &a)
 	var tr TokenResponse
 	_ = json.Unmarshal(body, &tr)
+	// The item-level decoders must not panic either, and bound their rejects.
+	var rejects []Reject
+	if p, err := DecodeAdQuery(env.Data); err == nil {
+		rejects = append(rejects, p.Rejects...)
+		for _, a := range p.Ads {
+			_ = ParseBounds(string(a.Ad.Reach.UniqueUsersSeen))
+		}
+	}
+	if p, err := DecodeCommercialContent(env.Data); err == nil {
+		rejects = append(rejects, p.Rejects...)
+	}
+	if p, err := DecodeAdvertiserQuery(env.Data); err == nil {
+		rejects = append(rejects, p.Rejects...)
+	}
+	if p, err := DecodeAdReport(env.Data); err == nil {
+		rejects = append(rejects, p.Rejects...)
+	}
+	if p, err := DecodeAdDetail(env.Data); err == nil {
+		if p.OK == (p.Reject != nil) {
+			panic("ad/detail is neither a detail nor a reject")
+		}
+		if p.Reject != nil {
+			rejects = append(rejects, *p.Reject)
+		}
+	}
+	for _, r := range rejects {
+		if len(r.Item) > MaxRejectItem || !json.Valid(r.Item) {
+			panic(fmt.Sprintf("reject item of %d bytes, valid %v", len(r.Item), json.Valid(r.Item)))
+		}
+	}
 }
 
 func FuzzDecode(f *testing.F) {
@@ -72,14 +103,20 @@ func FuzzInt64(f *testing.F) {
 	})
 }
 
+// FuzzParseBounds: no input gives a negative bound, or a lower bound above
+// the upper one. The corpus holds the texts that stored −2^63 before the fix
+// (NaN, NaNK, 1K-NaN, 999999999999B).
 func FuzzParseBounds(f *testing.F) {
-	for _, s := range []string{"10K-100K", "11K", "<1K", "1M+", "", "1.5M", "-", "K-M"} {
+	for _, s := range []string{"10K-100K", "11K", "<1K", "1M+", "", "1.5M", "-", "K-M", "4.9M-5.9M", "0-1K"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		b := ParseBounds(s)
 		if (b.Lower != nil && *b.Lower < 0) || (b.Upper != nil && *b.Upper < 0) {
 			t.Fatalf("ParseBounds(%q) gave a negative bound", s)
+		}
+		if b.Lower != nil && b.Upper != nil && *b.Lower > *b.Upper {
+			t.Fatalf("ParseBounds(%q) = %d-%d, lower above upper", s, *b.Lower, *b.Upper)
 		}
 	})
 }

@@ -5,7 +5,12 @@
 // or string, dates as int or string, buisness_id/business_id, paid_by/
 // paid_for_by, videos/ad_videos, target/targeting_info, video/videos).
 //
-// Nothing here does I/O. The client that sends these lives in package harvest.
+// The Decode* functions (items.go) decode a response item by item, so that
+// one bad value costs its item, recorded as a Reject, and never the page it
+// came in. The field lists live in fields.go, in one table, with the newer
+// fields marked Optional so that a caller can drop one the service refuses.
+//
+// Nothing here does I/O. The client that sends these lives in package tiktok.
 package api
 
 import (
@@ -23,26 +28,6 @@ const (
 	EndpointAdReport          = "ad/report"
 	EndpointAdvertiserQuery   = "advertiser/query"
 	EndpointCommercialContent = "commercial_content/query"
-)
-
-// Field lists, kept in one place because the live service renamed ad/detail's
-// fields to the dotted form without notice and began rejecting the old names.
-var (
-	AdQueryFields = []string{
-		"ad.id", "ad.first_shown_date", "ad.last_shown_date", "ad.status", "ad.status_statement",
-		"ad.videos", "ad.image_urls", "ad.reach",
-		"advertiser.business_id", "advertiser.business_name", "advertiser.paid_for_by",
-	}
-	AdDetailFields = []string{
-		"ad.id", "ad.first_shown_date", "ad.last_shown_date", "ad.status", "ad.status_statement",
-		"ad.videos", "ad.image_urls", "ad.reach",
-		"advertiser.business_id", "advertiser.business_name", "advertiser.paid_for_by",
-		"advertiser.follower_count", "advertiser.avatar_url", "advertiser.profile_url",
-		"ad_group.targeting_info",
-	}
-	AdReportFields         = []string{"count_time_series_by_country"}
-	AdvertiserQueryFields  = []string{"business_name", "business_id", "country_code"}
-	CommercialContentField = []string{"id", "create_timestamp", "create_date", "label", "brand_names", "creator", "videos"}
 )
 
 // MinDate is the earliest day the API serves: ranges must start on or after it.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -33,40 +34,43 @@ type Bounds struct {
 }
 
 // ParseBounds parses a reach or audience text. It never fails: text it cannot
-// read gives empty bounds, because losing a row over an unparsable size would be
-// worse than a NULL.
+// read gives NULL bounds (the caller keeps the text beside them), because
+// losing a row over an unparsable size would be worse than a NULL, and a
+// guessed number would be worse still. The arithmetic is exact integer
+// arithmetic, never float64: "NaN", "NaNK", "1K-NaN" and "999999999999B"
+// (beyond int64 once multiplied) are unreadable, so no input ever gives a
+// negative bound. A range must have both ends, in order ("100K-10K" and
+// "1K-" are unreadable); open ends are written "<1K", "1M+" or ">1B".
 func ParseBounds(text string) Bounds {
-	s := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(text), " ", ""))
-	s = strings.ReplaceAll(s, ",", "")
-	if s == "" {
+	s, ok := normalizeSize(text)
+	if !ok || s == "" {
 		return Bounds{}
 	}
 	switch {
 	case strings.HasPrefix(s, "<"):
-		if v, ok := amount(strings.TrimLeft(s, "<=")); ok {
+		if v, ok := amount(strings.TrimPrefix(strings.TrimPrefix(s, "<"), "=")); ok {
 			zero := int64(0)
 			return Bounds{Lower: &zero, Upper: &v}
 		}
+		return Bounds{}
 	case strings.HasPrefix(s, ">"):
-		if v, ok := amount(strings.TrimLeft(s, ">=")); ok {
+		if v, ok := amount(strings.TrimPrefix(strings.TrimPrefix(s, ">"), "=")); ok {
 			return Bounds{Lower: &v}
 		}
+		return Bounds{}
 	case strings.HasSuffix(s, "+"):
 		if v, ok := amount(strings.TrimSuffix(s, "+")); ok {
 			return Bounds{Lower: &v}
 		}
+		return Bounds{}
 	}
 	if lo, hi, found := strings.Cut(s, "-"); found {
 		l, okL := amount(lo)
 		h, okH := amount(hi)
-		var b Bounds
-		if okL {
-			b.Lower = &l
+		if !okL || !okH || l > h {
+			return Bounds{}
 		}
-		if okH {
-			b.Upper = &h
-		}
-		return b
+		return Bounds{Lower: &l, Upper: &h}
 	}
 	if v, ok := amount(s); ok {
 		u := v
@@ -75,19 +79,80 @@ func ParseBounds(text string) Bounds {
 	return Bounds{}
 }
 
-// amount reads "11K", "1.5M", "900" or "2B" as a count.
+// normalizeSize upper-cases the text, drops spaces, reads en and em dashes
+// as the range dash, and removes thousands separators. A comma that is not
+// followed by exactly three digits ("4,9M" in a European locale) makes the
+// text unreadable rather than ten times larger.
+func normalizeSize(text string) (string, bool) {
+	s := strings.ToUpper(strings.TrimSpace(text))
+	s = strings.NewReplacer(" ", "", "\u2013", "-", "\u2014", "-").Replace(s)
+	if !strings.Contains(s, ",") {
+		return s, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != ',' {
+			b.WriteByte(s[i])
+			continue
+		}
+		digitsBefore := i > 0 && isDigit(s[i-1])
+		n := 0
+		for n < 4 && i+1+n < len(s) && isDigit(s[i+1+n]) {
+			n++
+		}
+		if !digitsBefore || n != 3 {
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// sizeDigits is how many decimal places each unit shifts.
+var sizeDigits = map[byte]int{'K': 3, 'M': 6, 'B': 9}
+
+// amount reads "11K", "1.5M", "900" or "2B" as a count, exactly: the integer
+// part times the unit plus the fraction rounded half up to a whole count.
+// Anything but ASCII digits, one optional point and one optional unit is
+// unreadable, as is a value beyond int64.
 func amount(s string) (int64, bool) {
 	if s == "" {
 		return 0, false
 	}
-	mult := int64(1)
-	if u, ok := sizeUnit[s[len(s)-1:]]; ok {
-		mult = u
+	shift := 0
+	if d, ok := sizeDigits[s[len(s)-1]]; ok {
+		shift = d
 		s = s[:len(s)-1]
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 0 || f > 1e12 {
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" && frac == "" {
 		return 0, false
 	}
-	return int64(f*float64(mult) + 0.5), true
+	for _, part := range []string{whole, frac} {
+		for i := 0; i < len(part); i++ {
+			if !isDigit(part[i]) {
+				return 0, false
+			}
+		}
+	}
+	// The fraction's first shift digits are whole counts; the next decides
+	// the rounding.
+	digits := whole + (frac + strings.Repeat("0", shift))[:shift]
+	rest := frac[min(shift, len(frac)):]
+	digits = strings.TrimLeft(digits, "0")
+	if digits == "" {
+		digits = "0"
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if rest != "" && rest[0] >= '5' {
+		if n == math.MaxInt64 {
+			return 0, false
+		}
+		n++
+	}
+	return n, true
 }

@@ -61,8 +61,9 @@ type AdDTO struct {
 	Advertiser Advertiser `json:"advertiser"`
 }
 
-// Video is an ad or content video. The ad endpoints send only url; commercial
-// content adds id, status and cover_image_url.
+// Video is an ad or content video. Ads send url and, for most real ads (714 of
+// 903 in one sample), cover_image_url beside it; commercial content adds id
+// and status.
 type Video struct {
 	ID            Int64 `json:"id"`
 	Status        Text  `json:"status"`
@@ -70,19 +71,25 @@ type Video struct {
 	CoverImageURL Text  `json:"cover_image_url"`
 }
 
+type videoWire Video
+
+func (v *Video) UnmarshalJSON(b []byte) error { return decodeObject(b, (*videoWire)(v)) }
+
 // Reach accepts the documented unique_users_seen and the example's unique_user_seen.
 type Reach struct {
 	UniqueUsersSeen          Text
 	UniqueUsersSeenByCountry map[string]string
 }
 
+type reachWire struct {
+	A  Text            `json:"unique_users_seen"`
+	B  Text            `json:"unique_user_seen"`
+	BC map[string]Text `json:"unique_users_seen_by_country"`
+}
+
 func (r *Reach) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		A  Text            `json:"unique_users_seen"`
-		B  Text            `json:"unique_user_seen"`
-		BC map[string]Text `json:"unique_users_seen_by_country"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	var raw reachWire
+	if err := decodeObject(b, &raw); err != nil {
 		return err
 	}
 	r.UniqueUsersSeen = firstText(raw.A, raw.B)
@@ -105,34 +112,54 @@ type RejectionInfo struct {
 	AutomatedNotice   Text  `json:"automated_notice"`
 }
 
+type rejectionWire RejectionInfo
+
+func (r *RejectionInfo) UnmarshalJSON(b []byte) error {
+	return decodeObject(b, (*rejectionWire)(r))
+}
+
 // Ad is the ad object of ad/query and ad/detail. Videos accepts both the
-// example's "videos" and the detail table's "ad_videos".
+// example's "videos" and the detail table's "ad_videos". Title, ExternalURL,
+// DownloadURL, CallToAction and AdvertisingObjective are the 2026-09 fields
+// (NewerAdFields): empty, so NULL, when the service does not send them.
 type Ad struct {
-	ID              Int64
-	FirstShownDate  Date
-	LastShownDate   Date
-	Status          Text
-	StatusStatement Text
-	Videos          []Video
-	ImageURLs       []string
-	Reach           Reach
-	RejectionInfo   *RejectionInfo
+	ID                   Int64
+	FirstShownDate       Date
+	LastShownDate        Date
+	Status               Text
+	StatusStatement      Text
+	Videos               []Video
+	ImageURLs            []string
+	Reach                Reach
+	RejectionInfo        *RejectionInfo
+	Title                Text
+	ExternalURL          Text
+	DownloadURL          Text
+	CallToAction         Text
+	AdvertisingObjective Text
+}
+
+type adWire struct {
+	ID                   Int64          `json:"id"`
+	First                Date           `json:"first_shown_date"`
+	Last                 Date           `json:"last_shown_date"`
+	Status               Text           `json:"status"`
+	StatusStatement      Text           `json:"status_statement"`
+	Videos               []Video        `json:"videos"`
+	AdVideos             []Video        `json:"ad_videos"`
+	ImageURLs            Texts          `json:"image_urls"`
+	Reach                Reach          `json:"reach"`
+	RejectionInfo        *RejectionInfo `json:"rejection_info"`
+	Title                Text           `json:"title"`
+	ExternalURL          Text           `json:"external_url"`
+	DownloadURL          Text           `json:"download_url"`
+	CallToAction         Text           `json:"call_to_action"`
+	AdvertisingObjective Text           `json:"advertising_objective"`
 }
 
 func (a *Ad) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		ID              Int64          `json:"id"`
-		First           Date           `json:"first_shown_date"`
-		Last            Date           `json:"last_shown_date"`
-		Status          Text           `json:"status"`
-		StatusStatement Text           `json:"status_statement"`
-		Videos          []Video        `json:"videos"`
-		AdVideos        []Video        `json:"ad_videos"`
-		ImageURLs       Texts          `json:"image_urls"`
-		Reach           Reach          `json:"reach"`
-		RejectionInfo   *RejectionInfo `json:"rejection_info"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	var raw adWire
+	if err := decodeObject(b, &raw); err != nil {
 		return err
 	}
 	videos := raw.Videos
@@ -143,6 +170,8 @@ func (a *Ad) UnmarshalJSON(b []byte) error {
 		ID: raw.ID, FirstShownDate: raw.First, LastShownDate: raw.Last, Status: raw.Status,
 		StatusStatement: raw.StatusStatement, Videos: videos, ImageURLs: raw.ImageURLs,
 		Reach: raw.Reach, RejectionInfo: raw.RejectionInfo,
+		Title: raw.Title, ExternalURL: raw.ExternalURL, DownloadURL: raw.DownloadURL,
+		CallToAction: raw.CallToAction, AdvertisingObjective: raw.AdvertisingObjective,
 	}
 	return nil
 }
@@ -165,6 +194,12 @@ type TikTokAccount struct {
 	FollowerCount Int64 `json:"follower_count"`
 }
 
+type accountWire TikTokAccount
+
+func (t *TikTokAccount) UnmarshalJSON(b []byte) error {
+	return decodeObject(b, (*accountWire)(t))
+}
+
 // Advertiser accepts business_id and the docs' buisness_id typo, and paid_for_by
 // (the field list, and the live service) as well as paid_by (the examples).
 type Advertiser struct {
@@ -175,17 +210,19 @@ type Advertiser struct {
 	TikTokAccount *TikTokAccount
 }
 
+type advertiserWire struct {
+	ID      Int64          `json:"business_id"`
+	Typo    Int64          `json:"buisness_id"`
+	Name    Text           `json:"business_name"`
+	Country Text           `json:"country_code"`
+	PaidFor Text           `json:"paid_for_by"`
+	PaidBy  Text           `json:"paid_by"`
+	Account *TikTokAccount `json:"tiktok_account"`
+}
+
 func (a *Advertiser) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		ID      Int64          `json:"business_id"`
-		Typo    Int64          `json:"buisness_id"`
-		Name    Text           `json:"business_name"`
-		Country Text           `json:"country_code"`
-		PaidFor Text           `json:"paid_for_by"`
-		PaidBy  Text           `json:"paid_by"`
-		Account *TikTokAccount `json:"tiktok_account"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	var raw advertiserWire
+	if err := decodeObject(b, &raw); err != nil {
 		return err
 	}
 	id := raw.ID
@@ -209,12 +246,14 @@ type AdGroup struct {
 	Targeting *TargetingInfo
 }
 
+type adGroupWire struct {
+	A *TargetingInfo `json:"targeting_info"`
+	B *TargetingInfo `json:"target"`
+}
+
 func (g *AdGroup) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		A *TargetingInfo `json:"targeting_info"`
-		B *TargetingInfo `json:"target"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	var raw adGroupWire
+	if err := decodeObject(b, &raw); err != nil {
 		return err
 	}
 	g.Targeting = raw.A
@@ -238,13 +277,19 @@ type TargetingInfo struct {
 	Interest              Text            `json:"interest"`
 }
 
+type targetingWire TargetingInfo
+
+func (t *TargetingInfo) UnmarshalJSON(b []byte) error {
+	return decodeObject(b, (*targetingWire)(t))
+}
+
 // Flag is a targeting flag sent as a boolean or as "true"/"false".
 type Flag bool
 
 func (f *Flag) UnmarshalJSON(b []byte) error {
 	var v Bool
 	if err := v.UnmarshalJSON(b); err != nil {
-		return err
+		return fmt.Errorf("flag %.20s is not a boolean", b)
 	}
 	*f = Flag(v.V)
 	return nil
@@ -292,6 +337,10 @@ type DateCount struct {
 	Count Int64 `json:"count"`
 }
 
+type dateCountWire DateCount
+
+func (d *DateCount) UnmarshalJSON(b []byte) error { return decodeObject(b, (*dateCountWire)(d)) }
+
 // CommercialContentData is the data of commercial_content/query.
 type CommercialContentData struct {
 	Page
@@ -311,20 +360,22 @@ type CommercialContent struct {
 	Videos          []Video
 }
 
+type contentWire struct {
+	ID         Text  `json:"id"`
+	CreateDate Date  `json:"create_date"`
+	CreateTS   Int64 `json:"create_timestamp"`
+	Label      Text  `json:"label"`
+	BrandNames Texts `json:"brand_names"`
+	Creator    *struct {
+		Username Text `json:"username"`
+	} `json:"creator"`
+	Video  *Video  `json:"video"`
+	Videos []Video `json:"videos"`
+}
+
 func (c *CommercialContent) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		ID         Text  `json:"id"`
-		CreateDate Date  `json:"create_date"`
-		CreateTS   Int64 `json:"create_timestamp"`
-		Label      Text  `json:"label"`
-		BrandNames Texts `json:"brand_names"`
-		Creator    *struct {
-			Username Text `json:"username"`
-		} `json:"creator"`
-		Video  *Video  `json:"video"`
-		Videos []Video `json:"videos"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	var raw contentWire
+	if err := decodeObject(b, &raw); err != nil {
 		return err
 	}
 	*c = CommercialContent{ID: raw.ID, CreateDate: raw.CreateDate, CreateTimestamp: raw.CreateTS,
