@@ -31,7 +31,57 @@
 // It is deliberately unpleasant: 19-digit ids above 2^53, unicode, commas,
 // quotes, newlines and NUL bytes in names, missing optional objects, takedowns.
 //
-// Durations (TokenTTL, SearchIDTTL) are measured on the real clock; calendar
-// decisions ("today" for the date-range check, the UTC day of the quota, log
-// ids) use Options.Now so that tests can move the calendar.
+// Durations (TokenTTL, SearchIDTTL, Latency, RateLimit) are measured on the
+// real clock; calendar decisions ("today" for the date-range check, the UTC
+// day of the quota, log ids, a Lifecycle, CDN link expiry) use Options.Now so
+// that tests can move the calendar.
+//
+// # Optional behaviours
+//
+// Everything below is off in the zero Options, which serve exactly what they
+// always did (the one visible addition: ad.videos items carry
+// cover_image_url, and ad/query and ad/detail accept the newest fields).
+// Each exists because a harvester test needs it, and each is backed by ground
+// truth in the Universe so that tests compare with exact numbers.
+//
+//   - Volume (VolumeModel, RealisticVolume): per-country volumes proportional
+//     to population, surges of several times the rate in the two weeks
+//     before elections, weekends and quiet stretches with no ads at all;
+//     Poisson counts per (country, day), still lazy and deterministic, cheap
+//     at a million ads a year (BenchmarkVolumePage: about half a millisecond
+//     of server time per 50-ad page, half of it JSON). Universe.ExpectedAds
+//     is the modelled mean.
+//   - Universe.Minimum (MinimumSpec, MinimumCost): the fewest requests a
+//     harvest of a job can make, per dataset, from ground truth, with the
+//     ad/report counts a planner could have known and the distinct ads. It
+//     is reachable: an ideal client spends exactly it.
+//   - RateLimit and Latency: a token bucket over the data endpoints that
+//     answers 429 rate_limit_exceeded with Retry-After (Stats.Throttled,
+//     Server.PeakRequests), and a fixed delay per data request.
+//   - The newest fields (NewAdFields: ad.title, ad.external_url,
+//     ad.download_url, ad.call_to_action, ad.advertising_objective, plus
+//     ad.rejection_info and advertiser.country_code on ad/detail, and
+//     cover_image_url on videos items) are served when requested;
+//     RejectNewFields (or RejectFields) answers them 400 invalid_params
+//     "Invalid parameters: fields: ad.title is not a valid field", as the
+//     service does for fields it does not know.
+//   - LiveForms: the forms seen live rather than documented: photo ads with
+//     videos [] and up to 14 image_urls, image_urls null on video ads, "47K"
+//     and "0-1K" per-country reach, "4.9M-5.9M" audiences, "N/A" statements,
+//     19-digit paid_for_by ids, a missing first_shown_date.
+//   - Lifecycle: with a moving Options.Now, ads exist only from the day after
+//     their publication (plus a latency), active ads' last_shown_date grows
+//     with today, and some are taken down on a given day. Universe.AdAsOf,
+//     AdsAsOf, States and StatusChanges give the state on any day; a search
+//     is a snapshot of the moment it began.
+//   - CDN: a second loopback server that every media URL points at, with
+//     signed links, deterministic bytes (Server.CDNExpect gives status and
+//     sha256), expired (403), removed (404/410), slow and large objects, and
+//     a record of every request's headers (CDNRequests, CDNLeaks) to prove no
+//     credential reaches it.
+//   - Planning: ReportMaxDays (ad/report refuses long ranges),
+//     ReportFailures (ad/report empty or 500, persistently per filter set, so
+//     the harvester plans blind; Server.ReportOutcome), SearchIDsExpireAtReset
+//     (search_ids die when the UTC day changes) and ShortPaging (large ad/query
+//     results end early, halves are complete; Universe.Paging tells which).
 package apitest

@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"io"
 	"math"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
@@ -54,6 +55,39 @@ func parseFields(raw string, allowed []string) (map[string]bool, string) {
 		}
 		if !slices.Contains(allowed, f) {
 			return nil, fmt.Sprintf("Invalid fields: %q is not a supported field of this endpoint; supported fields are %s", f, strings.Join(allowed, ","))
+		}
+		set[f] = true
+	}
+	if len(set) == 0 {
+		return nil, "Invalid fields: the fields query parameter is required; supported fields are " + strings.Join(allowed, ",")
+	}
+	return set, ""
+}
+
+// liveFieldErrors is whether unknown fields are reported in the live
+// service's form (Options.RejectNewFields, Options.RejectFields).
+func (s *Server) liveFieldErrors() bool {
+	return s.opts.RejectNewFields || len(s.opts.RejectFields) > 0
+}
+
+// parseFieldsFor is parseFields with the server's field options: the newest
+// fields allowed unless rejected, and, in live mode, 400 "Invalid parameters:
+// fields: X is not a valid field" for the first field of the request that is
+// unknown or rejected.
+func (s *Server) parseFieldsFor(raw string, allowed []string) (map[string]bool, string) {
+	if !s.liveFieldErrors() {
+		return parseFields(raw, allowed)
+	}
+	set := map[string]bool{}
+	for _, f := range strings.Split(raw, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		bad := !slices.Contains(allowed, f) || slices.Contains(s.opts.RejectFields, f) ||
+			(s.opts.RejectNewFields && (slices.Contains(newAdFields, f) || slices.Contains(newDetailFields, f)))
+		if bad {
+			return nil, "Invalid parameters: fields: " + f + " is not a valid field"
 		}
 		set[f] = true
 	}
@@ -201,7 +235,25 @@ type searchID struct {
 	qhash  uint64
 	offset uint32
 	issued time.Time
+	// snap is the minute (since Epoch, by Options.Now) the search began, in
+	// version 2 ids; -1 in version 1 ids.
+	snap int64
 }
+
+// Version 2 search ids carry the minute their search began (by Options.Now),
+// for a Lifecycle (a search is a snapshot: every page of it sees the ads
+// visible when it began) and for SearchIDsExpireAtReset. Servers without
+// either keep issuing version 1 ids.
+const (
+	sidVersion2 = 2
+	sidLen2     = 34
+)
+
+func (s *Server) sidV2() bool { return s.u.life != nil || s.opts.SearchIDsExpireAtReset }
+
+func minuteIndex(t time.Time) int64 { return max(0, int64(t.Sub(Epoch)/time.Minute)) }
+
+func minuteTime(m int64) time.Time { return Epoch.Add(time.Duration(m) * time.Minute) }
 
 func (s *Server) sidChecksum(b []byte) uint32 {
 	h := fnv.New64a()
@@ -220,38 +272,92 @@ func (s *Server) newSearchID(ep byte, qhash uint64, offset int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// newSearchIDSnap is newSearchID for version 2, with the search's minute.
+func (s *Server) newSearchIDSnap(ep byte, qhash uint64, offset int, snap int64) string {
+	b := make([]byte, sidLen2)
+	b[0], b[1] = sidVersion2, ep
+	binary.BigEndian.PutUint64(b[2:], qhash)
+	binary.BigEndian.PutUint32(b[10:], uint32(offset))
+	binary.BigEndian.PutUint64(b[14:], uint64(time.Now().UnixNano()))
+	binary.BigEndian.PutUint32(b[22:], uint32(mix64(s.seq.Add(1))))
+	binary.BigEndian.PutUint32(b[26:], uint32(snap))
+	binary.BigEndian.PutUint32(b[30:], s.sidChecksum(b[:30]))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 func (s *Server) parseSearchID(id string) (searchID, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(id)
-	if err != nil || len(b) != sidLen || b[0] != sidVersion || binary.BigEndian.Uint32(b[26:]) != s.sidChecksum(b[:26]) {
+	if err != nil {
 		return searchID{}, false
 	}
-	return searchID{
+	switch {
+	case len(b) == sidLen && b[0] == sidVersion && binary.BigEndian.Uint32(b[26:]) == s.sidChecksum(b[:26]):
+	case len(b) == sidLen2 && b[0] == sidVersion2 && binary.BigEndian.Uint32(b[30:]) == s.sidChecksum(b[:30]):
+	default:
+		return searchID{}, false
+	}
+	sid := searchID{
 		ep:     b[1],
 		qhash:  binary.BigEndian.Uint64(b[2:]),
 		offset: binary.BigEndian.Uint32(b[10:]),
 		issued: time.Unix(0, int64(binary.BigEndian.Uint64(b[14:]))),
-	}, true
+		snap:   -1,
+	}
+	if b[0] == sidVersion2 {
+		sid.snap = int64(binary.BigEndian.Uint32(b[26:]))
+	}
+	return sid, true
 }
 
-// resolveSearchID returns the offset a request continues from.
-func (s *Server) resolveSearchID(id string, ep byte, qhash uint64) (int, *reply) {
+// resolveSearch returns the offset a request continues from and the minute
+// its search began: the current minute (by Options.Now) for a first page, -1
+// when the server issues version 1 ids.
+func (s *Server) resolveSearch(id string, ep byte, qhash uint64) (offset int, snap int64, bad *reply) {
+	snap = -1
+	if s.sidV2() {
+		snap = minuteIndex(s.opts.Now())
+	}
 	if id == "" {
-		return 0, nil
+		return 0, snap, nil
 	}
 	sid, ok := s.parseSearchID(id)
 	if !ok {
 		r := badParams("Search Id %s is invalid or expired", id)
-		return 0, &r
+		return 0, snap, &r
 	}
 	if sid.ep != ep || sid.qhash != qhash {
 		r := badParams("Invalid parameters: search_id %s belongs to a different query; remove search_id when the filters or search_term change", id)
-		return 0, &r
+		return 0, snap, &r
 	}
 	if s.opts.SearchIDTTL > 0 && time.Since(sid.issued) > s.opts.SearchIDTTL {
 		r := badParams("Search Id %s is invalid or expired", id)
-		return 0, &r
+		return 0, snap, &r
 	}
-	return int(sid.offset), nil
+	if sid.snap >= 0 {
+		if s.opts.SearchIDsExpireAtReset && dayIndex(minuteTime(sid.snap)) != dayIndex(s.opts.Now()) {
+			r := badParams("Search Id %s is invalid or expired", id)
+			return 0, snap, &r
+		}
+		snap = sid.snap
+	}
+	return int(sid.offset), snap, nil
+}
+
+// nextSearchID is the search_id an answer carries.
+func (s *Server) nextSearchID(ep byte, qhash uint64, offset int, snap int64) string {
+	if snap >= 0 {
+		return s.newSearchIDSnap(ep, qhash, offset, snap)
+	}
+	return s.newSearchID(ep, qhash, offset)
+}
+
+// snapshot is the instant a search sees the universe at (zero without a
+// Lifecycle) and the result-set cache key for it.
+func (s *Server) snapshot(key uint64, snap int64) (time.Time, uint64) {
+	if s.u.life == nil || snap < 0 {
+		return time.Time{}, key
+	}
+	return minuteTime(snap), mix64(key ^ uint64(snap)*0x9e3779b97f4a7c15)
 }
 
 // resultSet is a query's complete result with its slot layout: item j sits
@@ -367,6 +473,7 @@ type variant struct {
 	target        bool // detail: target
 	codes         bool // affected_countries as codes
 	videoObject   bool // commercial content: one "video" object
+	noCover       bool // videos items without cover_image_url (Options.RejectNewFields)
 }
 
 func (s *Server) variant(a, b uint64) variant {
@@ -460,7 +567,7 @@ func adQueryKey(q AdQuery) uint64 {
 }
 
 func (s *Server) adQuery(fieldsRaw string, body []byte) reply {
-	fs, msg := parseFields(fieldsRaw, adQueryFields)
+	fs, msg := s.parseFieldsFor(fieldsRaw, adQueryFieldsNew)
 	if msg != "" {
 		return badParams("%s", msg)
 	}
@@ -510,25 +617,31 @@ func (s *Server) adQuery(fieldsRaw string, body []byte) reply {
 		q.AdvertiserIDs = nil // documented: ignored when search_term is set
 	}
 	key := adQueryKey(q)
-	offset, bad := s.resolveSearchID(req.SearchID, epByteAdQuery, key)
+	offset, snap, bad := s.resolveSearch(req.SearchID, epByteAdQuery, key)
 	if bad != nil {
 		return rep(*bad)
 	}
 	v := s.variant(key, uint64(offset))
+	v.noCover = s.opts.RejectNewFields
 	if s.opts.EndlessTerm != "" && strings.EqualFold(strings.TrimSpace(q.Term), strings.TrimSpace(s.opts.EndlessTerm)) {
-		next := s.newSearchID(epByteAdQuery, key, offset+count)
+		next := s.nextSearchID(epByteAdQuery, key, offset+count, snap)
 		r := okReply(map[string]any{"ads": []any{}, "has_more": v.hasMore(true), "search_id": next})
 		r.nextSID = next
 		return rep(r)
 	}
-	rs := s.results(key, func(rs *resultSet) { rs.ads = s.u.matchAds(q); rs.n = len(rs.ads) })
+	asOf, ckey := s.snapshot(key, snap)
+	rs := s.results(ckey, func(rs *resultSet) {
+		rs.ads = s.u.matchAdsAt(q, asOf)
+		rs.ads = rs.ads[:s.u.served(q, len(rs.ads))]
+		rs.n = len(rs.ads)
+	})
 	lo, hi, more := rs.page(offset, count)
 	ads := make([]any, 0, hi-lo)
 	for _, sk := range rs.ads[lo:hi] {
-		a := s.u.materialize(sk)
+		a := s.u.materializeAt(sk, asOf)
 		ads = append(ads, renderAd(&a, fs, v, false))
 	}
-	next := s.newSearchID(epByteAdQuery, key, offset+count)
+	next := s.nextSearchID(epByteAdQuery, key, offset+count, snap)
 	r := okReply(map[string]any{"ads": ads, "has_more": v.hasMore(more), "search_id": next})
 	r.nextSID = next
 	return rep(r)
@@ -550,7 +663,7 @@ func renderAd(a *Ad, fs map[string]bool, v variant, detail bool) map[string]any 
 		if fs["ad.id"] {
 			ad["id"] = a.ID
 		}
-		if fs["ad.first_shown_date"] {
+		if fs["ad.first_shown_date"] && !a.FirstShownMissing {
 			ad["first_shown_date"] = v.date(a.FirstShown)
 		}
 		if fs["ad.last_shown_date"] {
@@ -558,9 +671,9 @@ func renderAd(a *Ad, fs map[string]bool, v variant, detail bool) map[string]any 
 		}
 		if fs["ad.status"] {
 			ad["status"] = a.Status
-			if detail && a.Rejection != nil {
-				ad["rejection_info"] = renderRejection(a.Rejection, v)
-			}
+		}
+		if detail && (fs["ad.status"] || fs["ad.rejection_info"]) && a.Rejection != nil {
+			ad["rejection_info"] = renderRejection(a.Rejection, v)
 		}
 		if fs["ad.status_statement"] && a.StatusStatement != "" {
 			ad["status_statement"] = a.StatusStatement
@@ -568,7 +681,11 @@ func renderAd(a *Ad, fs map[string]bool, v variant, detail bool) map[string]any 
 		if fs["ad.videos"] {
 			vids := make([]any, 0, len(a.Videos))
 			for _, vd := range a.Videos {
-				vids = append(vids, map[string]any{"url": vd.URL})
+				m := map[string]any{"url": vd.URL}
+				if !v.noCover && vd.CoverImageURL != "" {
+					m["cover_image_url"] = vd.CoverImageURL
+				}
+				vids = append(vids, m)
 			}
 			key := "videos"
 			if detail && v.adVideos {
@@ -577,7 +694,24 @@ func renderAd(a *Ad, fs map[string]bool, v variant, detail bool) map[string]any 
 			ad[key] = vids
 		}
 		if fs["ad.image_urls"] {
-			ad["image_urls"] = nonNil(a.ImageURLs)
+			if a.ImageURLs == nil && len(a.Videos) > 0 {
+				ad["image_urls"] = nil // LiveForms: null on video ads
+			} else {
+				ad["image_urls"] = nonNil(a.ImageURLs)
+			}
+		}
+		if fs["ad.title"] {
+			ad["title"] = a.Title
+		}
+		for _, f := range []struct{ field, key, val string }{
+			{"ad.external_url", "external_url", a.ExternalURL},
+			{"ad.download_url", "download_url", a.DownloadURL},
+			{"ad.call_to_action", "call_to_action", a.CallToAction},
+			{"ad.advertising_objective", "advertising_objective", a.AdvertisingObjective},
+		} {
+			if fs[f.field] && f.val != "" {
+				ad[f.key] = f.val
+			}
 		}
 		if fs["ad.reach"] && a.Reach != nil {
 			r := map[string]any{}
@@ -601,9 +735,9 @@ func renderAd(a *Ad, fs map[string]bool, v variant, detail bool) map[string]any 
 				key = "buisness_id"
 			}
 			adv[key] = a.Advertiser.BusinessID
-			if detail {
-				adv["country_code"] = a.Advertiser.CountryCode
-			}
+		}
+		if detail && (fs["advertiser.business_id"] || fs["advertiser.country_code"]) {
+			adv["country_code"] = a.Advertiser.CountryCode
 		}
 		if fs["advertiser.business_name"] {
 			adv["business_name"] = v.name(a.Advertiser.BusinessName)
@@ -693,7 +827,7 @@ func renderRejection(r *Rejection, v variant) map[string]any {
 // ---- ad/detail -------------------------------------------------------------
 
 func (s *Server) adDetail(fieldsRaw string, body []byte) reply {
-	fs, msg := parseFields(fieldsRaw, adDetailFields)
+	fs, msg := s.parseFieldsFor(fieldsRaw, adDetailFieldsNew)
 	if msg != "" {
 		return badParams("%s", msg)
 	}
@@ -712,17 +846,19 @@ func (s *Server) adDetail(fieldsRaw string, body []byte) reply {
 	if err != nil {
 		return badParams("Invalid parameters: ad_id %s is not a 64-bit integer", raw)
 	}
-	a, ok := s.u.AdDetail(id)
+	a, ok := s.u.AdAsOf(id, s.opts.Now()) // AdDetail without a Lifecycle
 	if !ok {
 		return badParams("Invalid parameters: ad_id %d does not exist", id)
 	}
-	return okReply(renderAd(&a, fs, s.variant(uint64(id), 0xd), true))
+	v := s.variant(uint64(id), 0xd)
+	v.noCover = s.opts.RejectNewFields
+	return okReply(renderAd(&a, fs, v, true))
 }
 
 // ---- ad/report -------------------------------------------------------------
 
 func (s *Server) adReport(fieldsRaw string, body []byte) reply {
-	if _, msg := parseFields(fieldsRaw, adReportFields); msg != "" {
+	if _, msg := s.parseFieldsFor(fieldsRaw, adReportFields); msg != "" {
 		return badParams("%s", msg)
 	}
 	var req struct {
@@ -750,8 +886,23 @@ func (s *Server) adReport(fieldsRaw string, body []byte) reply {
 	if msg != "" {
 		return badParams("%s", msg)
 	}
+	if n := int(dayIndex(to)-dayIndex(from)) + 1; s.opts.ReportMaxDays > 0 && n > s.opts.ReportMaxDays {
+		return badParams("Invalid filters: ad_published_date_range spans %d days; the limit is %d days", n, s.opts.ReportMaxDays)
+	}
+	switch s.ReportOutcome(country, from, to, ids) {
+	case Report500:
+		return reply{status: http.StatusInternalServerError, code: "internal_error", msg: "Something went wrong. Please try again later.", fault: "report_500"}
+	case ReportEmpty:
+		r := okReply(map[string]any{"count_time_series_by_country": map[string]any{}})
+		r.fault = "report_empty"
+		return r
+	}
 	v := s.variant(hashString(string(body)), 0xe)
-	rep := s.u.Report(country, from, to, ids)
+	var asOf time.Time
+	if s.u.life != nil {
+		asOf = s.opts.Now()
+	}
+	rep := s.u.ReportAt(country, from, to, ids, asOf)
 	series := map[string]any{}
 	for c, days := range rep {
 		dates := make([]string, 0, len(days))
@@ -776,7 +927,7 @@ func (s *Server) adReport(fieldsRaw string, body []byte) reply {
 // ---- advertiser/query ------------------------------------------------------
 
 func (s *Server) advertiserQuery(fieldsRaw string, body []byte) reply {
-	fs, msg := parseFields(fieldsRaw, advertiserFields)
+	fs, msg := s.parseFieldsFor(fieldsRaw, advertiserFields)
 	if msg != "" {
 		return badParams("%s", msg)
 	}
@@ -818,7 +969,7 @@ func (s *Server) advertiserQuery(fieldsRaw string, body []byte) reply {
 // ---- commercial_content/query ----------------------------------------------
 
 func (s *Server) contentQuery(fieldsRaw string, body []byte) reply {
-	fs, msg := parseFields(fieldsRaw, contentFields)
+	fs, msg := s.parseFieldsFor(fieldsRaw, contentFields)
 	if msg != "" {
 		return badParams("%s", msg)
 	}
@@ -857,13 +1008,14 @@ func (s *Server) contentQuery(fieldsRaw string, body []byte) reply {
 	slices.Sort(users)
 	users = slices.Compact(users)
 	key := hashString("commercial_content/query", country, DateString(from), DateString(to), strings.Join(users, "\x00"))
-	offset, bad := s.resolveSearchID(req.SearchID, epByteContent, key)
+	offset, snap, bad := s.resolveSearch(req.SearchID, epByteContent, key)
 	if bad != nil {
 		return rep(*bad)
 	}
 	v := s.variant(key, uint64(offset))
-	rs := s.results(key, func(rs *resultSet) {
-		rs.contents = s.u.matchContent(country, from, to, req.Filters.CreatorUsernames)
+	asOf, ckey := s.snapshot(key, snap)
+	rs := s.results(ckey, func(rs *resultSet) {
+		rs.contents = s.u.matchContentAt(country, from, to, req.Filters.CreatorUsernames, asOf)
 		rs.n = len(rs.contents)
 	})
 	lo, hi, more := rs.page(offset, count)
@@ -872,7 +1024,7 @@ func (s *Server) contentQuery(fieldsRaw string, body []byte) reply {
 		c := s.u.materializeContent(sk)
 		items = append(items, renderContent(&c, fs, v))
 	}
-	next := s.newSearchID(epByteContent, key, offset+count)
+	next := s.nextSearchID(epByteContent, key, offset+count, snap)
 	r := okReply(map[string]any{"commercial_contents": items, "has_more": v.hasMore(more), "search_id": next})
 	r.nextSID = next
 	return rep(r)

@@ -36,3 +36,12 @@ func (s *Server) Tokens() []string {
 	out = append(out, s.issued...)
 	return out
 }
+
+// Realistic is the live service as a harvest meets it: volumes shaped like
+// the real library's (RealisticVolume; adsPerYear 0 means 200,000), the data
+// forms seen live (LiveForms) and the documentation's contradictions
+// (Quirks). Tests add the behaviours they exercise (Lifecycle, CDN,
+// RateLimit, ShortPaging, …) to the Options it returns.
+func Realistic(adsPerYear float64) Options {
+	return Options{Quirks: true, Volume: RealisticVolume(adsPerYear), LiveForms: true}
+}

@@ -64,6 +64,8 @@ type Options struct {
 	// Density is the mean number of ads each country originates per day (an
 	// ad targets 1-4 countries, so a country sees more); 0 means 3. The same
 	// density applies to commercial content posts per country and day.
+	// Volume, when set, replaces it for ads (and for content when its
+	// ContentPerYear is set).
 	Density int
 	// Now is "today" for the date-range check (max must be strictly before
 	// today, UTC), the UTC day of the quota and the date in log ids. nil
@@ -100,6 +102,69 @@ type Options struct {
 	EndpointQuota map[string]int
 	// Faults are the initial faults; see SetFaults.
 	Faults Faults
+
+	// Everything below is off by default.
+
+	// Volume replaces Density with realistic per-country volumes, surges
+	// and quiet stretches (see VolumeModel and RealisticVolume).
+	Volume *VolumeModel
+	// LiveForms makes the data take the forms seen on the live service
+	// rather than the reference's: photo ads (videos [] and 1 to 14
+	// image_urls), image_urls null on video ads, per-country reach as point
+	// values ("47K") or "0-1K", targeted audiences like "4.9M-5.9M",
+	// status_statement "N/A" on active ads, a paid_for_by that is a 19-digit
+	// id other than the business id (a quarter of the advertisers), and 1
+	// ad in 100 with last_shown_date but no first_shown_date.
+	LiveForms bool
+	// Lifecycle makes ads appear, age and be taken down as Now moves.
+	Lifecycle *Lifecycle
+	// CDN starts a fake media CDN that the media URLs point at.
+	CDN *CDN
+	// RateLimit is a token bucket over all authenticated data requests;
+	// over it the server answers 429 rate_limit_exceeded with Retry-After.
+	RateLimit RateLimit
+	// Latency delays every data request by this much (real clock) before
+	// it is handled, returning early if the client gives up.
+	Latency time.Duration
+	// RejectNewFields makes ad/query and ad/detail reject the newest fields
+	// (NewAdFields) as the service did before it knew them: 400
+	// invalid_params "Invalid parameters: fields: ad.title is not a valid
+	// field", naming the first field of the request it does not know, and
+	// videos items without cover_image_url. RejectFields rejects only the
+	// fields listed (any field names); with either, every unknown field is
+	// reported in that live form.
+	RejectNewFields bool
+	RejectFields    []string
+	// ReportMaxDays makes ad/report refuse ranges longer than this many
+	// days (400 invalid_params); 0 = no limit.
+	ReportMaxDays int
+	// ReportFailures make some or all ad/report filter sets answer empty or
+	// 500, persistently.
+	ReportFailures ReportFailures
+	// SearchIDsExpireAtReset rejects a search_id once the UTC day of Now is
+	// no longer the day its search began (the quota reset), with 400
+	// "Search Id … is invalid or expired".
+	SearchIDsExpireAtReset bool
+	// ShortPaging makes ad/query end large result sets early.
+	ShortPaging *ShortPaging
+}
+
+// RateLimit is a token bucket: PerSecond tokens a second, at most Burst
+// (0 means 1) saved up. Every authenticated data request takes a token; one
+// that finds none is answered 429 rate_limit_exceeded with Retry-After (the
+// seconds until a token is due, rounded up, at least 1), is counted in
+// Stats.ByCode and Stats.Throttled, and is not charged to the daily quota.
+// It runs on the real clock and decides when the request arrives (before
+// Options.Latency), at the arrival time Request.Time records and in the
+// order of Requests, so it is exact and replayable: over any interval of T seconds it admits
+// at most Burst + T×PerSecond requests. With Burst 1 a client pacing at
+// exactly PerSecond is throttled whenever jitter brings two arrivals closer
+// than 1/PerSecond, and one sending faster gets less than PerSecond through
+// (the bucket cannot save the fraction of a token a refused request leaves);
+// a Burst of a few tolerates jitter. PerSecond 0 means no limit.
+type RateLimit struct {
+	PerSecond float64
+	Burst     int
 }
 
 // Faults are per-data-request probabilities of misbehaviour. They never
@@ -148,7 +213,8 @@ type Request struct {
 	// answer carried.
 	SearchID, NextSearchID string
 	// Fault is the injected fault: "", "500", "429", "truncated", "html504",
-	// "slow" or "slow+<other>".
+	// "slow" or "slow+<other>"; or the server behaviour that shaped the
+	// answer: "report_500" or "report_empty" (Options.ReportFailures).
 	Fault string
 	LogID string
 	// Time is the arrival time (real clock).
@@ -163,6 +229,9 @@ type Stats struct {
 	Tokens int
 	// DataRequests counts every request to a data endpoint, authenticated or not.
 	DataRequests int
+	// Throttled counts the answers 429 rate_limit_exceeded, from
+	// Options.RateLimit and from the Err429 fault alike.
+	Throttled int
 }
 
 // Server is a running fake API.
@@ -196,6 +265,13 @@ type Server struct {
 
 	cacheMu sync.Mutex
 	cache   map[uint64]*resultSet
+
+	// The rate-limit bucket, guarded by mu so that a request's arrival
+	// time, its place in requests and its bucket decision are one step.
+	bucketTokens float64
+	bucketLast   time.Time
+
+	cdn *cdnServer
 }
 
 // New builds a server without listening; serve Handler yourself.
@@ -221,15 +297,29 @@ func New(opts Options) *Server {
 	if opts.AdvertisedTTL <= 0 {
 		opts.AdvertisedTTL = 7200
 	}
+	uo := UniverseOptions{Seed: opts.Seed, Density: opts.Density, Volume: opts.Volume, LiveForms: opts.LiveForms,
+		Lifecycle: opts.Lifecycle, ShortPaging: opts.ShortPaging, CDN: opts.CDN}
+	var cdn *cdnServer
+	var sp *Server
+	if opts.CDN != nil {
+		// The CDN listens even for a server made with New: the universe's
+		// media URLs have to name it before the first answer.
+		cdn = &cdnServer{}
+		cdn.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sp.serveCDN(w, r) }))
+		uo.CDNBase = cdn.ts.URL
+	}
 	s := &Server{
 		opts:    opts,
-		u:       NewUniverse(opts.Seed, opts.Density),
+		u:       NewUniverseWith(uo),
+		cdn:     cdn,
 		done:    make(chan struct{}),
 		tokens:  map[string]time.Time{},
 		quotaEP: map[string]int{},
 		cache:   map[uint64]*resultSet{},
 		stats:   Stats{ByEndpoint: map[string]int{}, ByCode: map[string]int{}},
 	}
+	sp = s
+	s.bucketTokens = float64(max(1, opts.RateLimit.Burst))
 	s.SetFaults(opts.Faults)
 	s.h = http.HandlerFunc(s.serveHTTP)
 	return s
@@ -248,6 +338,9 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.done) })
 	if s.ts != nil {
 		s.ts.Close()
+	}
+	if s.cdn != nil {
+		s.cdn.ts.Close()
 	}
 }
 
@@ -321,7 +414,7 @@ func (s *Server) QuotaUsed() (total int, byEndpoint map[string]int) {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Tokens: s.stats.Tokens, DataRequests: s.stats.DataRequests,
+	st := Stats{Tokens: s.stats.Tokens, DataRequests: s.stats.DataRequests, Throttled: s.stats.Throttled,
 		ByEndpoint: make(map[string]int, len(s.stats.ByEndpoint)), ByCode: make(map[string]int, len(s.stats.ByCode))}
 	for k, v := range s.stats.ByEndpoint {
 		st.ByEndpoint[k] = v
@@ -357,6 +450,9 @@ func (s *Server) finish(i int, rq Request) {
 	s.requests[i] = rq
 	s.stats.ByEndpoint[rq.Endpoint]++
 	s.stats.ByCode[rq.Code]++
+	if rq.Code == "rate_limit_exceeded" {
+		s.stats.Throttled++
+	}
 	switch {
 	case rq.Endpoint == EndpointToken:
 		if rq.Status == http.StatusOK {
@@ -446,7 +542,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) authorized(r *http.Request) (ok bool, why string) {
+// authorizedLocked checks the Bearer token at now; s.mu is held.
+func (s *Server) authorizedLocked(r *http.Request, now time.Time) (ok bool, why string) {
 	h := strings.TrimSpace(r.Header.Get("Authorization"))
 	if h == "" {
 		return false, "The access token is missing from the request."
@@ -456,13 +553,11 @@ func (s *Server) authorized(r *http.Request) (ok bool, why string) {
 		return false, "The Authorization header must use the Bearer scheme."
 	}
 	tok = strings.TrimSpace(tok)
-	s.mu.Lock()
 	exp, known := s.tokens[tok]
-	s.mu.Unlock()
 	switch {
 	case !known:
 		return false, "The access token is invalid or not found in the request."
-	case !time.Now().Before(exp):
+	case !now.Before(exp):
 		return false, "The access token has expired."
 	}
 	return true, ""
@@ -536,6 +631,9 @@ type reply struct {
 	data    any
 	nextSID string
 	reqSID  string
+	// fault is recorded in Request.Fault (server behaviours such as
+	// Options.ReportFailures).
+	fault string
 }
 
 func okReply(data any) reply { return reply{status: http.StatusOK, code: "ok", data: data} }
@@ -544,13 +642,46 @@ func badParams(format string, args ...any) reply {
 	return reply{status: http.StatusBadRequest, code: "invalid_params", msg: fmt.Sprintf(format, args...)}
 }
 
+// arrival is what is decided about a data request the moment it arrives.
+type arrival struct {
+	authOK   bool
+	why      string
+	admitted bool          // by the rate limit
+	wait     time.Duration // until a token is due, when not admitted
+}
+
+// beginData records a data request like begin and, in the same step,
+// checks its token and takes a rate-limit token: so the bucket sees
+// requests exactly in the order and at the times Requests reports.
+func (s *Server) beginData(rq *Request, r *http.Request) (int, arrival) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rq.Time = time.Now()
+	rq.LogID = s.logID()
+	s.requests = append(s.requests, *rq)
+	var a arrival
+	if r.Method == http.MethodPost {
+		a.authOK, a.why = s.authorizedLocked(r, rq.Time)
+		if a.authOK {
+			a.admitted, a.wait = s.takeTokenLocked(rq.Time)
+		}
+	}
+	return len(s.requests) - 1, a
+}
+
 func (s *Server) serveData(ep string, w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 4<<20))
 	fields := strings.Join(r.URL.Query()["fields"], ",")
 	rq := Request{Endpoint: ep, Body: body, Fields: fields}
-	i := s.begin(&rq)
+	i, arr := s.beginData(&rq, r)
 	send := func(rep reply, trunc int) {
 		rq.Status, rq.Code, rq.NextSearchID = rep.status, rep.code, rep.nextSID
+		if rep.fault != "" {
+			if rq.Fault != "" {
+				rq.Fault += "+"
+			}
+			rq.Fault += rep.fault
+		}
 		if rq.SearchID == "" {
 			rq.SearchID = rep.reqSID
 		}
@@ -568,8 +699,19 @@ func (s *Server) serveData(ep string, w http.ResponseWriter, r *http.Request) {
 		send(reply{status: http.StatusMethodNotAllowed, code: CodeBadMethod, msg: "only POST is supported"}, -1)
 		return
 	}
-	if ok, why := s.authorized(r); !ok {
-		send(reply{status: http.StatusUnauthorized, code: "access_token_invalid", msg: why}, -1)
+	if s.opts.Latency > 0 && !s.sleep(r, s.opts.Latency) {
+		rq.Code = CodeCanceled
+		s.finish(i, rq)
+		return
+	}
+	if !arr.authOK {
+		send(reply{status: http.StatusUnauthorized, code: "access_token_invalid", msg: arr.why}, -1)
+		return
+	}
+	if !arr.admitted {
+		secs := int((arr.wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		send(reply{status: http.StatusTooManyRequests, code: "rate_limit_exceeded", msg: "The API rate limit was exceeded. Please slow down."}, -1)
 		return
 	}
 	if !s.chargeQuota(ep) {
@@ -639,6 +781,41 @@ func (s *Server) serveData(ep string, w http.ResponseWriter, r *http.Request) {
 	send(rep, trunc)
 }
 
+// sleep waits d, returning false early when the client gives up or the
+// server closes.
+func (s *Server) sleep(r *http.Request, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+	return false
+}
+
+// takeTokenLocked takes a token from the rate-limit bucket at arrival time
+// at, or says how long until one is due; s.mu is held.
+func (s *Server) takeTokenLocked(at time.Time) (bool, time.Duration) {
+	rl := s.opts.RateLimit
+	if rl.PerSecond <= 0 {
+		return true, 0
+	}
+	burst := float64(max(1, rl.Burst))
+	if !s.bucketLast.IsZero() && at.After(s.bucketLast) {
+		s.bucketTokens = min(burst, s.bucketTokens+at.Sub(s.bucketLast).Seconds()*rl.PerSecond)
+	}
+	if at.After(s.bucketLast) {
+		s.bucketLast = at
+	}
+	if s.bucketTokens >= 1 {
+		s.bucketTokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - s.bucketTokens) / rl.PerSecond * float64(time.Second))
+}
+
 // writeEnvelope writes {"data":…,"error":{…}}. trunc < 0 writes it whole;
 // 0 writes the first half with a matching Content-Length; 1 announces the
 // full length and stops after the first half.
@@ -680,4 +857,24 @@ func writeJSONBody(w http.ResponseWriter, status int, v any, trunc int) {
 	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b[:cut])
+}
+
+// PeakRequests is the largest number of data requests (any endpoint, any
+// outcome, throttled ones included) that arrived within any window of the
+// given length: how hard a client pushed, to compare with Options.RateLimit.
+func (s *Server) PeakRequests(window time.Duration) int {
+	var at []time.Time
+	for _, r := range s.Requests() {
+		if isDataEndpoint(r.Endpoint) {
+			at = append(at, r.Time)
+		}
+	}
+	peak, lo := 0, 0
+	for hi := range at {
+		for at[hi].Sub(at[lo]) >= window {
+			lo++
+		}
+		peak = max(peak, hi-lo+1)
+	}
+	return peak
 }

@@ -61,6 +61,9 @@ var keywords = []string{"coffee", "election", "vote", "shoes", "café", "wahl", 
 // Video is one entry of an ad's videos list.
 type Video struct {
 	URL string
+	// CoverImageURL is the video's cover_image_url, one of the newest fields:
+	// sent on every videos item unless Options.RejectNewFields.
+	CoverImageURL string
 }
 
 // Reach is an ad's audience as the API reports it: text, usually a range such
@@ -136,6 +139,24 @@ type Ad struct {
 	Keywords  []string
 	Targeting Targeting
 	Rejection *Rejection // nil for most ads
+
+	// The newest fields (ad.title, ad.external_url, ad.download_url,
+	// ad.call_to_action, ad.advertising_objective), served on ad/query and
+	// ad/detail when requested unless Options.RejectNewFields. Title is sent
+	// even when empty; the others are absent when "".
+	Title, ExternalURL, DownloadURL, CallToAction, AdvertisingObjective string
+	// FirstShownMissing means the answer omits first_shown_date although
+	// last_shown_date is there, as seen live (Options.LiveForms only).
+	// FirstShown is still the publish day that date filters match.
+	FirstShownMissing bool
+	// VisibleFrom is the instant (Options.Now) from which the ad is served at
+	// all; zero without a Lifecycle. See Lifecycle.
+	VisibleFrom time.Time
+	// TakedownDay is the first UTC day on which the ad is inactive; zero
+	// without a Lifecycle or when it is never taken down. Status,
+	// StatusStatement, LastShown and Rejection are the final state; see
+	// Universe.AdAsOf for the state on a given day.
+	TakedownDay time.Time
 }
 
 // ContentVideo is one video of a commercial content post.
@@ -158,13 +179,24 @@ type Content struct {
 	// Videos has 0, 1 or 2 entries. In quirks mode a post with at most one
 	// video may be sent as a single "video" object.
 	Videos []ContentVideo
+	// VisibleFrom is when the post is first served; zero without a
+	// Lifecycle.
+	VisibleFrom time.Time
 }
 
 // Universe is the deterministic synthetic data behind a Server. All methods
-// are safe for concurrent use and pure functions of the seed and density.
+// are safe for concurrent use and pure functions of its UniverseOptions.
 type Universe struct {
 	seed    uint64
 	density int
+
+	vol     *volumeState // nil: flat Density
+	live    bool         // UniverseOptions.LiveForms
+	life    *Lifecycle   // nil: ads never change
+	short   *ShortPaging // nil: paging always complete
+	cdnBase string       // "": media URLs on tiktokcdn.com hosts
+	cdn     CDN          // object mix, with cdnBase
+	opts    UniverseOptions
 
 	advertisers []Advertiser
 	advByID     map[int64]int
@@ -182,34 +214,99 @@ type creatorInfo struct {
 	country  int
 }
 
-const dayCacheLimit = 6000
+// dayCacheLimit bounds the memoised days, and dayCacheItems the skeletons
+// they hold (about 32 bytes each), so that a million ads a year over several
+// years cannot grow the cache without limit.
+const (
+	dayCacheLimit = 6000
+	dayCacheItems = 4_000_000
+)
 
 // NewUniverse builds the universe for seed (0 means 1) and density, the mean
 // number of ads each country originates per day (0 means 3). An ad targets
 // its originating country plus up to three others.
 func NewUniverse(seed int64, density int) *Universe {
-	if seed == 0 {
-		seed = 1
+	return NewUniverseWith(UniverseOptions{Seed: seed, Density: density})
+}
+
+// UniverseOptions select a universe. The zero value of every field but Seed
+// and Density leaves the data exactly as NewUniverse makes it. A Server
+// builds its universe from the Options fields of the same names.
+type UniverseOptions struct {
+	// Seed selects the data; 0 means 1.
+	Seed int64
+	// Density is the flat model's mean ads per country and day; 0 means 3.
+	// Ignored for ads (and for content when ContentPerYear is set) when
+	// Volume is set.
+	Density int
+	// Volume replaces the flat model with realistic volumes.
+	Volume *VolumeModel
+	// LiveForms makes the data take the forms seen on the live service
+	// (photo ads, image_urls null, point reach values, "N/A" statements,
+	// numeric paid_for_by, a missing first_shown_date); see Options.LiveForms.
+	LiveForms bool
+	// Lifecycle makes ads appear, age and be taken down as "today" moves.
+	Lifecycle *Lifecycle
+	// ShortPaging makes ad/query end large result sets early.
+	ShortPaging *ShortPaging
+	// CDNBase is the base URL (scheme://host:port) media URLs point at; ""
+	// keeps tiktokcdn.com hosts that nothing serves. Server sets it to its
+	// fake CDN when Options.CDN is set.
+	CDNBase string
+	// CDN chooses which media objects are expired, removed, slow or large
+	// (with CDNBase); nil means none are.
+	CDN *CDN
+}
+
+// NewUniverseWith builds the universe o describes.
+func NewUniverseWith(o UniverseOptions) *Universe {
+	if o.Seed == 0 {
+		o.Seed = 1
 	}
-	if density <= 0 {
-		density = 3
+	if o.Density <= 0 {
+		o.Density = 3
 	}
-	if density > 10000 {
-		density = 10000
+	if o.Density > 10000 {
+		o.Density = 10000
 	}
 	u := &Universe{
-		seed:      uint64(seed),
-		density:   density,
+		seed:      uint64(o.Seed),
+		density:   o.Density,
+		live:      o.LiveForms,
+		life:      o.Lifecycle,
+		short:     o.ShortPaging,
+		cdnBase:   strings.TrimSuffix(o.CDNBase, "/"),
+		opts:      o,
 		advByID:   map[int64]int{},
 		byCreator: map[string]int{},
+	}
+	if o.Volume != nil {
+		u.vol = compileVolume(o.Volume)
+	}
+	if u.life != nil {
+		l := *u.life
+		u.life = &l
+	}
+	if u.short != nil {
+		sp := *u.short
+		u.short = &sp
+	}
+	if o.CDN != nil {
+		u.cdn = *o.CDN
 	}
 	for i := range u.feistelKeys {
 		u.feistelKeys[i] = u.hash(tagFeistel, uint64(i), 0, 0)
 	}
 	u.genAdvertisers()
+	if u.live {
+		u.liveAdvertisers()
+	}
 	u.genCreators()
 	return u
 }
+
+// Options returns the options the universe was built with, defaults filled in.
+func (u *Universe) Options() UniverseOptions { return u.opts }
 
 // Seed returns the universe's seed.
 func (u *Universe) Seed() int64 { return int64(u.seed) }
@@ -225,6 +322,15 @@ const (
 	tagCreator
 	tagContent
 	tagContentCount
+	tagQuietWeek
+	tagAdExtra
+	tagLive
+	tagLife
+	tagMedia
+	tagShort
+	tagReportFail
+	tagCDN
+	tagLiveAdvertiser
 )
 
 func mix64(x uint64) uint64 {
@@ -631,6 +737,9 @@ func weighted(r *rand.Rand, w ...int) int {
 }
 
 func (u *Universe) adCount(day int32, home int) int {
+	if u.vol != nil {
+		return u.volumeAdCount(day, home)
+	}
 	return int(u.hash(tagAdCount, uint64(day), uint64(home), 0) % uint64(2*u.density+1))
 }
 
@@ -642,10 +751,29 @@ func (u *Universe) genAd(day int32, home, idx int, full bool) (adSkel, Ad) {
 	s.big = r.IntN(8) == 0
 	s.id = u.encodeAdID(day, home, idx, s.big)
 	s.cmask = 1 << home
-	for n, extra := 0, weighted(r, 55, 25, 12, 8); n < extra; {
-		if c := r.IntN(len(adCountries)); s.cmask&(1<<c) == 0 {
+	if u.vol != nil {
+		// Extra targets follow the weights, so that a small country is not
+		// flooded by the big ones' multi-country ads, and a country's quiet
+		// days (factor below 1) are as quiet for others' ads. Bounded
+		// tries: with few countries weighted, an ad may target fewer than
+		// drawn.
+		for n, extra, tries := 0, weighted(r, 55, 25, 12, 8), 0; n < extra && tries < 64; tries++ {
+			c := u.vol.pickCountry(r.Float64())
+			if s.cmask&(1<<c) != 0 || u.vol.perDay[c] == 0 {
+				continue
+			}
+			if f := u.volumeFactor(day, c); f < 1 && r.Float64() >= f {
+				continue
+			}
 			s.cmask |= 1 << c
 			n++
+		}
+	} else {
+		for n, extra := 0, weighted(r, 55, 25, 12, 8); n < extra; {
+			if c := r.IntN(len(adCountries)); s.cmask&(1<<c) == 0 {
+				s.cmask |= 1 << c
+				n++
+			}
 		}
 	}
 	s.adv = uint16(r.IntN(r.IntN(len(u.advertisers)) + 1))
@@ -742,6 +870,7 @@ func (u *Universe) genAd(day int32, home, idx int, full bool) (adSkel, Ad) {
 		}
 		a.Rejection = rej
 	}
+	u.extendAd(&s, &a)
 	return s, a
 }
 
@@ -762,8 +891,9 @@ func (u *Universe) adDay(day int32) []adSkel {
 // that a long-running fake cannot grow without limit; a day that falls out is
 // simply generated again, identically.
 type dayCache[T any] struct {
-	mu sync.Mutex
-	m  map[int32][]T
+	mu    sync.Mutex
+	m     map[int32][]T
+	items int
 }
 
 func (c *dayCache[T]) get(day int32, gen func() []T) []T {
@@ -775,8 +905,11 @@ func (c *dayCache[T]) get(day int32, gen func() []T) []T {
 	}
 	out := gen()
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= dayCacheLimit {
-		c.m = map[int32][]T{}
+	if c.m == nil || len(c.m) >= dayCacheLimit || c.items+len(out) > dayCacheItems {
+		c.m, c.items = map[int32][]T{}, 0
+	}
+	if _, dup := c.m[day]; !dup {
+		c.items += len(out)
 	}
 	c.m[day] = out
 	c.mu.Unlock()
@@ -785,6 +918,16 @@ func (c *dayCache[T]) get(day int32, gen func() []T) []T {
 
 func (u *Universe) materialize(s adSkel) Ad {
 	_, a := u.genAd(s.day, int(s.home), int(s.idx), true)
+	return a
+}
+
+// materializeAt is the ad as served at asOf (see AdAsOf); a zero asOf is the
+// final state.
+func (u *Universe) materializeAt(s adSkel, asOf time.Time) Ad {
+	a := u.materialize(s)
+	if u.life != nil && !asOf.IsZero() {
+		u.applyAsOf(&a, asOf)
+	}
 	return a
 }
 
@@ -884,16 +1027,24 @@ func (f *adFilter) match(s *adSkel) bool {
 
 // matchAds returns the skeletons of the ads q selects, in paging order:
 // newest publish day first, then by originating country and index.
-func (u *Universe) matchAds(q AdQuery) []adSkel {
+func (u *Universe) matchAds(q AdQuery) []adSkel { return u.matchAdsAt(q, time.Time{}) }
+
+// matchAdsAt is matchAds restricted to the ads visible at asOf (Lifecycle);
+// a zero asOf, or no Lifecycle, means every ad.
+func (u *Universe) matchAdsAt(q AdQuery, asOf time.Time) []adSkel {
 	f := u.compileAdQuery(q)
 	if f.empty || (f.useTerm && f.kwMask == 0) {
 		return nil
 	}
 	var out []adSkel
 	for d := f.hi; d >= f.lo; d-- {
+		vis := u.dayVisibility(d, asOf)
+		if vis == visNone {
+			continue
+		}
 		day := u.adDay(d)
 		for i := range day {
-			if f.match(&day[i]) {
+			if f.match(&day[i]) && (vis == visAll || u.adVisible(&day[i], asOf)) {
 				out = append(out, day[i])
 			}
 		}
@@ -923,7 +1074,9 @@ func (u *Universe) AdIDs(q AdQuery) []int64 {
 	return out
 }
 
-// AdDetail returns the ad with this id, as ad/detail describes it.
+// AdDetail returns the ad with this id, as ad/detail describes it (with a
+// Lifecycle: in its final state, whether or not it is visible yet; see
+// AdAsOf).
 func (u *Universe) AdDetail(id int64) (Ad, bool) {
 	day, home, idx, big, ok := u.decodeAdID(id)
 	if !ok || idx >= u.adCount(day, home) {
@@ -941,15 +1094,29 @@ func (u *Universe) AdDetail(id int64) (Ad, bool) {
 // advertiserIDs. country "" or "ALL" covers every country. Days and
 // countries with no ads are absent.
 func (u *Universe) Report(country string, from, to time.Time, advertiserIDs []int64) map[string]map[string]int64 {
+	return u.ReportAt(country, from, to, advertiserIDs, time.Time{})
+}
+
+// ReportAt is Report counting only the ads visible at asOf, which is what
+// ad/report answers when Options.Now() is asOf under a Lifecycle. A zero
+// asOf counts every ad.
+func (u *Universe) ReportAt(country string, from, to time.Time, advertiserIDs []int64, asOf time.Time) map[string]map[string]int64 {
 	f := u.compileAdQuery(AdQuery{Country: country, From: from, To: to, AdvertiserIDs: advertiserIDs})
 	out := map[string]map[string]int64{}
 	if f.empty {
 		return out
 	}
 	for d := f.lo; d <= f.hi; d++ {
+		vis := u.dayVisibility(d, asOf)
+		if vis == visNone {
+			continue
+		}
 		ds := DateString(dayTime(d))
 		for _, s := range u.adDay(d) {
 			if f.useAdv && !f.advSet[s.adv] {
+				continue
+			}
+			if vis == visSome && !u.adVisible(&s, asOf) {
 				continue
 			}
 			m := s.cmask
@@ -985,6 +1152,9 @@ var brandNames = []string{"My Awesome Co.", "HelloWorld Inc.", "Café Crème", "
 const contentIDAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 func (u *Universe) contentCount(day int32, country int) int {
+	if u.vol != nil && u.vol.contentDay != nil {
+		return u.volumeContentCount(day, country)
+	}
 	return int(u.hash(tagContentCount, uint64(day), uint64(country), 0) % uint64(2*u.density+1))
 }
 
@@ -1026,6 +1196,7 @@ func (u *Universe) genContent(day int32, country, idx int, full bool) (contentSk
 		}
 		c.Videos = append(c.Videos, v)
 	}
+	u.extendContent(&s, &c)
 	return s, c
 }
 
@@ -1043,6 +1214,10 @@ func (u *Universe) contentDay(day int32) []contentSkel {
 }
 
 func (u *Universe) matchContent(country string, from, to time.Time, usernames []string) []contentSkel {
+	return u.matchContentAt(country, from, to, usernames, time.Time{})
+}
+
+func (u *Universe) matchContentAt(country string, from, to time.Time, usernames []string, asOf time.Time) []contentSkel {
 	lo, hi, ok := clampRange(from, to)
 	if !ok {
 		return nil
@@ -1066,11 +1241,18 @@ func (u *Universe) matchContent(country string, from, to time.Time, usernames []
 	}
 	var out []contentSkel
 	for d := hi; d >= lo; d-- {
+		vis := u.dayVisibility(d, asOf)
+		if vis == visNone {
+			continue
+		}
 		for _, s := range u.contentDay(d) {
 			if ci >= 0 && int(s.country) != ci {
 				continue
 			}
 			if who != nil && !who[s.creator] {
+				continue
+			}
+			if vis == visSome && !u.contentVisible(&s, asOf) {
 				continue
 			}
 			out = append(out, s)
