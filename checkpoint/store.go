@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -80,14 +81,37 @@ type Shard struct {
 	Rows  int64 `json:"rows"`
 	// RequestHash identifies the shard's filters, so a resume never continues a
 	// search_id chain under different filters.
-	RequestHash string    `json:"request_hash"`
-	EmptyRun    int       `json:"empty_run,omitempty"`
-	Restarts    int       `json:"restarts,omitempty"`
-	Requests    int       `json:"requests"`
-	Reason      string    `json:"reason,omitempty"`
-	Err         string    `json:"error,omitempty"`
-	LogID       string    `json:"log_id,omitempty"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	RequestHash string `json:"request_hash"`
+	EmptyRun    int    `json:"empty_run,omitempty"`
+	Restarts    int    `json:"restarts,omitempty"`
+	Requests    int    `json:"requests"`
+	Reason      string `json:"reason,omitempty"`
+	// Warnings are what the shard's pages showed that a researcher should
+	// know (a page longer than max_count, a chain cut at its bound), once each.
+	Warnings []string `json:"warnings,omitempty"`
+	// Rejects counts items the API sent that could not be decoded; they are
+	// kept in the rejects table.
+	Rejects int `json:"rejects,omitempty"`
+	// Planned says how the slice was cut: "report" (from ad/report's daily
+	// counts), "blind" (from the density of the slice before), "half" (of a
+	// short slice queried again), or "" (fixed windows, one request).
+	Planned string `json:"planned,omitempty"`
+	// Expected is what ad/report counts in the slice, nil when no report
+	// says; Exact tells whether that count is of exactly what the slice's
+	// query returns (not of ALL countries summed, for example).
+	Expected *int64 `json:"expected,omitempty"`
+	Exact    bool   `json:"exact,omitempty"`
+	// Harvested is the distinct items the slice returned.
+	Harvested int64 `json:"harvested,omitempty"`
+	// Stop says why paging ended before the API said it had no more:
+	// "empty_pages" (the empty-page guard) or "capped" (the page bound).
+	Stop string `json:"stop,omitempty"`
+	// Split names the slices that replaced this one: its two halves, after
+	// it came back short.
+	Split     []string  `json:"split,omitempty"`
+	Err       string    `json:"error,omitempty"`
+	LogID     string    `json:"log_id,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Page is one fetched response waiting to be flushed into a part.
@@ -110,29 +134,31 @@ type Store struct {
 }
 
 // Open opens or creates the checkpoint database at path (package folder says
-// where an output folder keeps it), creating its folder.
+// where an output folder keeps it), creating its folder. A database that is
+// damaged is not used: Open returns a *CorruptError instead.
 func Open(path string) (*Store, error) {
 	p := path
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", filepath.Dir(p), err)
 	}
-	db, err := bolt.Open(p, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openDB(p, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
-			return nil, fmt.Errorf("%s: %w", p, ErrBusy)
-		}
-		return nil, fmt.Errorf("open checkpoint %s: %w", p, err)
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		fresh := tx.Bucket(bucketShards) == nil
-		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketUsage, bucketDone, bucketAds} {
+		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketUsage, bucketDone, bucketAds, bucketFiles} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		if fresh {
-			// A new checkpoint indexes every ads part from the first.
-			return tx.Bucket(bucketMeta).Put([]byte(metaAdIndex), []byte("1"))
+			// A new checkpoint indexes every ads part and registers every
+			// file from the first.
+			if err := tx.Bucket(bucketMeta).Put([]byte(metaAdIndex), []byte("1")); err != nil {
+				return err
+			}
+			return tx.Bucket(bucketMeta).Put([]byte(metaFiles), []byte("1"))
 		}
 		return nil
 	})
@@ -152,15 +178,58 @@ func OpenReadOnly(path string) (*Store, error) {
 	if _, err := os.Stat(p); err != nil {
 		return nil, fmt.Errorf("open checkpoint: %w", err)
 	}
-	db, err := bolt.Open(p, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	db, err := openDB(p, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	dec, _ := zstd.NewReader(nil)
+	return &Store{db: db, dec: dec}, nil
+}
+
+// CorruptError is a checkpoint file that bbolt cannot read: truncated,
+// overwritten, or not a checkpoint at all.
+type CorruptError struct {
+	Path string
+	Err  error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("the checkpoint %s is damaged (%v)", e.Path, e.Err)
+}
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// openDB opens a bbolt file and walks every page once, so that damage shows
+// up here as a *CorruptError rather than later as a panic inside bbolt
+// (which asserts on inconsistent pages instead of returning errors).
+func openDB(p string, opts *bolt.Options) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if db != nil {
+				db.Close()
+			}
+			db, err = nil, &CorruptError{Path: p, Err: fmt.Errorf("%v", r)}
+		}
+	}()
+	db, err = bolt.Open(p, 0o600, opts)
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return nil, fmt.Errorf("%s: %w", p, ErrBusy)
 		}
+		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrChecksum) || errors.Is(err, bolt.ErrVersionMismatch) {
+			return nil, &CorruptError{Path: p, Err: err}
+		}
 		return nil, fmt.Errorf("open checkpoint %s: %w", p, err)
 	}
-	dec, _ := zstd.NewReader(nil)
-	return &Store{db: db, dec: dec}, nil
+	if err := db.View(func(tx *bolt.Tx) error {
+		for cerr := range tx.Check() {
+			return cerr
+		}
+		return nil
+	}); err != nil {
+		db.Close()
+		return nil, &CorruptError{Path: p, Err: err}
+	}
+	return db, nil
 }
 
 // Close releases the database.
@@ -267,6 +336,44 @@ func idKey(id int64) []byte {
 	return k
 }
 
+// MarkDone records ids as fetched (repair, from the raw answers).
+func (s *Store) MarkDone(ids ...int64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			if err := tx.Bucket(bucketDone).Put(idKey(id), []byte("ok")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RestoreShard stores a shard's state as of at, the time its last page was
+// fetched (repair: provisional windows are judged by when they finished).
+func (s *Store) RestoreShard(sh Shard, at time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		sh.UpdatedAt = at.UTC()
+		v, err := json.Marshal(sh)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketShards).Put([]byte(sh.ID), v)
+	})
+}
+
+// Forget removes ids from those recorded as fetched or failed, so that they
+// are fetched again (repair: their answers were lost).
+func (s *Store) Forget(ids ...int64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			if err := tx.Bucket(bucketDone).Delete(idKey(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // MarkFailed records an id whose fetch failed for good (the API rejected it),
 // with the reason, so that later runs do not spend quota on it again.
 func (s *Store) MarkFailed(id int64, reason string) error {
@@ -321,18 +428,21 @@ func (s *Store) Pending(id string) ([]Page, error) {
 
 // CommitFlush records that the shard's pending pages are now durable in part
 // files: it drops them and stores the shard (with its new Parts and Rows) in one
-// transaction, together with the ads the newest part (number Parts-1) holds
-// when it is an ads part. Call it only after the part files are renamed into
-// place.
-func (s *Store) CommitFlush(sh Shard, ads ...AdSeen) error {
+// transaction, together with the newest part's files (number Parts-1) and, for
+// an ads part, the ads it holds. Call it only after the part files are renamed
+// into place.
+func (s *Store) CommitFlush(sh Shard, f Flushed) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := dropPending(tx, sh.ID); err != nil {
 			return err
 		}
-		if len(ads) > 0 {
-			if err := putAds(tx, sh.ID, sh.Parts-1, ads); err != nil {
+		if len(f.Ads) > 0 {
+			if err := putAds(tx, sh.ID, sh.Parts-1, f.Ads); err != nil {
 				return err
 			}
+		}
+		if err := putFiles(tx, sh.ID, f.Files); err != nil {
+			return err
 		}
 		return putShard(tx, sh)
 	})
@@ -347,6 +457,9 @@ func (s *Store) ResetShard(sh Shard) error {
 			return err
 		}
 		if err := dropAds(tx, sh.ID); err != nil {
+			return err
+		}
+		if err := dropFiles(tx, sh.ID); err != nil {
 			return err
 		}
 		return putShard(tx, sh)
@@ -370,40 +483,96 @@ func seqKey(n int) []byte {
 func (s *Store) Usage(day string) (int, error) {
 	var n int
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if v := tx.Bucket(bucketUsage).Get([]byte(day)); len(v) == 8 {
-			n = int(binary.BigEndian.Uint64(v))
-		}
+		n = int(getCount(tx.Bucket(bucketUsage), day))
 		return nil
 	})
 	return n, err
 }
 
-// TakeUsage records one request on a day, unless budget (when above zero) is
-// already used up, in which case ok is false and nothing is recorded. It is
-// committed before the request is sent, so separate runs add up exactly, even
-// across a crash, and concurrent workers cannot overshoot the budget.
-func (s *Store) TakeUsage(day string, budget int) (total int, ok bool, err error) {
+// DayUsage is one UTC day's requests: the total, and per endpoint the
+// requests sent and the answers that were throttled (429
+// rate_limit_exceeded), since the live quota may be per endpoint.
+type DayUsage struct {
+	Day        string
+	Requests   int
+	ByEndpoint map[string]int
+	Throttled  map[string]int
+}
+
+// UsageOf returns a day's usage by endpoint.
+func (s *Store) UsageOf(day string) (DayUsage, error) {
+	u := DayUsage{Day: day, ByEndpoint: map[string]int{}, Throttled: map[string]int{}}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketUsage)
+		u.Requests = int(getCount(b, day))
+		c := b.Cursor()
+		prefix := []byte(day + "/")
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if len(v) != 8 {
+				continue
+			}
+			ep := string(k[len(prefix):])
+			n := int(binary.BigEndian.Uint64(v))
+			if t, ok := strings.CutSuffix(ep, throttledSuffix); ok {
+				u.Throttled[t] = n
+			} else {
+				u.ByEndpoint[ep] = n
+			}
+		}
+		return nil
+	})
+	return u, err
+}
+
+const throttledSuffix = "#throttled"
+
+func getCount(b *bolt.Bucket, key string) int64 {
+	if v := b.Get([]byte(key)); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+func addCount(b *bolt.Bucket, key string, n int64) error {
+	v := make([]byte, 8)
+	binary.BigEndian.PutUint64(v, uint64(getCount(b, key)+n))
+	return b.Put([]byte(key), v)
+}
+
+// TakeUsage records one request to endpoint on a day, unless budget (when
+// above zero) is already used up by the day's requests to every endpoint, in
+// which case ok is false and nothing is recorded. It is committed before the
+// request is sent, so separate runs add up exactly, even across a crash, and
+// concurrent workers cannot overshoot the budget.
+func (s *Store) TakeUsage(day, endpoint string, budget int) (total int, ok bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketUsage)
-		if v := b.Get([]byte(day)); len(v) == 8 {
-			total = int(binary.BigEndian.Uint64(v))
-		}
+		total = int(getCount(b, day))
 		if budget > 0 && total >= budget {
+			ok = false
 			return nil
 		}
 		ok = true
 		total++
-		v := make([]byte, 8)
-		binary.BigEndian.PutUint64(v, uint64(total))
-		return b.Put([]byte(day), v)
+		if err := addCount(b, day, 1); err != nil {
+			return err
+		}
+		return addCount(b, day+"/"+endpoint, 1)
 	})
 	return total, ok, err
+}
+
+// AddThrottled records that an answer of endpoint was throttled on a day.
+func (s *Store) AddThrottled(day, endpoint string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return addCount(tx.Bucket(bucketUsage), day+"/"+endpoint+throttledSuffix, 1)
+	})
 }
 
 // Reset deletes all crawl state (for --restart).
 func (s *Store) Reset() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketDone, bucketAds} {
+		for _, b := range [][]byte{bucketMeta, bucketShards, bucketPending, bucketDone, bucketAds, bucketFiles} {
 			if err := tx.DeleteBucket(b); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 				return err
 			}
@@ -411,6 +580,24 @@ func (s *Store) Reset() error {
 				return err
 			}
 		}
-		return tx.Bucket(bucketMeta).Put([]byte(metaAdIndex), []byte("1"))
+		if err := tx.Bucket(bucketMeta).Put([]byte(metaAdIndex), []byte("1")); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put([]byte(metaFiles), []byte("1"))
 	})
+}
+
+// ShardAdIDs returns the distinct ads the committed parts of an ads shard hold.
+func (s *Store) ShardAdIDs(id string) (map[int64]bool, error) {
+	seen := map[int64]bool{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketAds)
+		if root == nil || root.Bucket([]byte(id)) == nil {
+			return nil
+		}
+		return root.Bucket([]byte(id)).ForEach(func(_, v []byte) error {
+			return decodeAds(v, func(a AdSeen) { seen[a.ID] = true })
+		})
+	})
+	return seen, err
 }

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func TestPagesAndFlushSurviveReopen(t *testing.T) {
 		t.Fatalf("pending = %d pages, %v", len(pend), err)
 	}
 	got.Parts, got.Rows, got.Status = 1, 1, StatusDone
-	if err := s.CommitFlush(got); err != nil {
+	if err := s.CommitFlush(got, Flushed{}); err != nil {
 		t.Fatal(err)
 	}
 	if pend, _ := s.Pending(sh.ID); len(pend) != 0 {
@@ -68,7 +69,7 @@ func TestTakeUsageIsExactUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, ok, err := s.TakeUsage("2024-01-01", 20); err == nil && ok {
+			if _, ok, err := s.TakeUsage("2024-01-01", "ad/query", 20); err == nil && ok {
 				mu.Lock()
 				granted++
 				mu.Unlock()
@@ -82,7 +83,7 @@ func TestTakeUsageIsExactUnderConcurrency(t *testing.T) {
 	if n, _ := s.Usage("2024-01-01"); n != 20 {
 		t.Fatalf("usage %d", n)
 	}
-	if _, ok, _ := s.TakeUsage("2024-01-02", 20); !ok {
+	if _, ok, _ := s.TakeUsage("2024-01-02", "ad/query", 20); !ok {
 		t.Fatal("a new UTC day starts a new budget")
 	}
 	if err := s.Reset(); err != nil {
@@ -118,5 +119,60 @@ func TestLockExcludesSecondOwner(t *testing.T) {
 func TestReadOnlyNeedsExistingCheckpoint(t *testing.T) {
 	if _, err := OpenReadOnly(filepath.Join(t.TempDir(), "checkpoint.db")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A truncated or overwritten checkpoint is reported as *CorruptError, by
+// Open and OpenReadOnly alike, and never panics (bbolt asserts on damaged
+// pages).
+func TestDamagedCheckpointIsACorruptError(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "checkpoint.db")
+	s, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 300; i++ {
+		if err := s.SaveShard(Shard{ID: fmt.Sprintf("ads/FR/%05d", i), Status: StatusDone}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	good, _ := os.ReadFile(p)
+	scribble := func(from, to int) []byte {
+		b := bytes.Clone(good)
+		for i := from; i < to && i < len(b); i++ {
+			b[i] = 0xAB
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"truncated to half", good[:len(good)/2]},
+		{"truncated to 100 bytes", good[:100]},
+		{"a page scribbled over", scribble(8192, 12288)},
+		{"both meta pages scribbled over", scribble(0, 8192)},
+		{"not a database", []byte("hello, this is not bbolt\n")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(p, tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for name, open := range map[string]func(string) (*Store, error){"Open": Open, "OpenReadOnly": OpenReadOnly} {
+				s, err := open(p)
+				var ce *CorruptError
+				if !errors.As(err, &ce) {
+					if s != nil {
+						s.Close()
+					}
+					t.Fatalf("%s: err %v, want *CorruptError", name, err)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("%s: message is not one line: %q", name, err)
+				}
+			}
+		})
 	}
 }

@@ -44,11 +44,11 @@ type HarvestCommand struct {
 }
 
 // jobFlags are the flags that describe a job; without any, the stored job resumes.
-var jobFlags = []string{"datasets", "countries", "from", "to", "window", "term", "search-type", "advertiser-id", "creator-username", "reach-min", "reach-max", "max-count"}
+var jobFlags = []string{"datasets", "countries", "from", "to", "window", "slice-ads", "term", "search-type", "advertiser-id", "creator-username", "reach-min", "reach-max", "max-count"}
 
 // flagOf names the flag that sets a job-file key.
 var flagOf = map[string]string{
-	"datasets": "--datasets", "window": "--window", "max_count": "--max-count", "countries": "--countries",
+	"datasets": "--datasets", "window": "--window", "slice_ads": "--slice-ads", "max_count": "--max-count", "countries": "--countries",
 	"from": "--from", "to": "--to", "terms": "--term", "search_type": "--search-type",
 	"advertiser_ids": "--advertiser-id", "creator_usernames": "--creator-username",
 	"reach_min": "--reach-min", "reach_max": "--reach-max",
@@ -100,7 +100,8 @@ func harvestFlags() []cli.Flag {
 		&cli.StringFlag{Name: "countries", Usage: "EEA, EU, ALL or a comma `LIST` of ISO codes", Value: "EEA", DefaultText: "EEA"},
 		&cli.StringFlag{Name: "from", Usage: "first day, inclusive, `DATE` as YYYY-MM-DD or YYYYMMDD, on or after 2022-10-01"},
 		&cli.StringFlag{Name: "to", Usage: "last day, inclusive, `DATE`, before today (UTC)"},
-		&cli.StringFlag{Name: "window", Usage: "split the range into windows of `N` days (7, 7d, 2w)", Value: "7d", DefaultText: "7d"},
+		&cli.StringFlag{Name: "window", Usage: "cut date ranges into fixed windows of `N` days (7, 7d, 2w) instead of planning slices from ad/report", DefaultText: "planned from ad/report"},
+		&cli.IntFlag{Name: "slice-ads", Usage: "plan slices of at most `N` ads (what a lost search_id may cost)", DefaultText: "2500"},
 		&cli.StringSliceFlag{Name: "term", Usage: "search `TEXT` (at most 50 characters); repeatable"},
 		&cli.StringFlag{Name: "search-type", Usage: "exact_phrase or fuzzy_phrase", Value: "exact_phrase", DefaultText: "exact_phrase"},
 		&cli.StringSliceFlag{Name: "advertiser-id", Usage: "advertiser business `ID`; repeatable"},
@@ -163,9 +164,13 @@ func newHarvestCommand(c *cli.Context) (*HarvestCommand, error) {
 		}
 		o.Job, o.JobFile = &j, f
 	} else if given {
-		days, err := job.ParseWindow(c.String("window"))
-		if err != nil {
-			return nil, o.jobError(err)
+		days := 0
+		if c.IsSet("window") {
+			d, err := job.ParseWindow(c.String("window"))
+			if err != nil {
+				return nil, o.jobError(err)
+			}
+			days = d
 		}
 		q := job.Query{
 			Countries: job.SplitList(c.String("countries")), From: c.String("from"), To: c.String("to"),
@@ -182,7 +187,7 @@ func newHarvestCommand(c *cli.Context) (*HarvestCommand, error) {
 				q.AdvertiserIDs = append(q.AdvertiserIDs, id)
 			}
 		}
-		o.Job = &job.Job{Datasets: job.SplitList(c.String("datasets")), WindowDays: days, MaxCount: c.Int("max-count"), Queries: []job.Query{q}}
+		o.Job = &job.Job{Datasets: job.SplitList(c.String("datasets")), WindowDays: days, SliceAds: c.Int("slice-ads"), MaxCount: c.Int("max-count"), Queries: []job.Query{q}}
 	}
 	if err := credentialsFrom(c, o); err != nil {
 		return nil, err

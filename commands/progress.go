@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"adharvest/checkpoint"
 	"adharvest/crawl"
 	"adharvest/job"
+	"adharvest/tiktok"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -168,10 +171,33 @@ func (p *progress) finish() {
 // against the minimum any client would need.
 func printSummary(w io.Writer, out string, res crawl.Result) {
 	m, run := res.Manifest, res.Run
-	fmt.Fprintf(w, "adharvest: run %s %s after %s; %d requests this run\n", run.RunID, run.Status, run.Ended.Sub(run.Started).Round(time.Second), run.Requests)
+	fmt.Fprintf(w, "adharvest: run %s %s after %s; %d requests this run%s\n", run.RunID, run.Status, run.Ended.Sub(run.Started).Round(time.Second), run.Requests, byEndpoint(res.Sent, res.Throttled))
 	for _, d := range m.Job.Datasets {
 		c := m.Datasets[d]
 		fmt.Fprintf(w, "  %-19s %d/%d shards done, %d failed, %d rows, %d requests (minimum %d)\n", d, c.Done, c.Shards, c.Failed, c.Rows, c.Requests, c.MinRequests)
 	}
 	fmt.Fprintf(w, "  output: %s (query it: adharvest sql --out %s \"SELECT count(*) FROM ads\")\n", out, out)
+}
+
+// byEndpoint is " (ad/query 40, ad/report 3 of which 1 throttled)", or ""
+// for no request.
+func byEndpoint(sent, throttled map[string]int64) string {
+	eps := make([]string, 0, len(sent))
+	for ep := range sent {
+		if ep != tiktok.EndpointToken && sent[ep] > 0 {
+			eps = append(eps, ep)
+		}
+	}
+	if len(eps) == 0 {
+		return ""
+	}
+	sort.Strings(eps)
+	parts := make([]string, len(eps))
+	for i, ep := range eps {
+		parts[i] = fmt.Sprintf("%s %d", ep, sent[ep])
+		if n := throttled[ep]; n > 0 {
+			parts[i] += fmt.Sprintf(" of which %d throttled", n)
+		}
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

@@ -24,8 +24,9 @@ func analysisHarvestArgs(dir string) []string {
 // harvestForAnalysis harvests the fake API into a fresh folder and returns it.
 func harvestForAnalysis(t *testing.T, opts apitest.Options, wantCode int) string {
 	t.Helper()
-	srv := testkit.StartAPI(t, opts)
-	testkit.SetEnv(t, srv)
+	// Behind Corrupt, so that the rejects table has rows to show too.
+	_, url := testkit.StartCorrupt(t, opts, apitest.CorruptOptions{Every: 60, Seed: 3})
+	testkit.SetEnvURL(t, url)
 	dir := filepath.Join(t.TempDir(), "out")
 	code, _, stderr := runCLI(t, analysisHarvestArgs(dir)...)
 	if code != wantCode {
@@ -203,7 +204,7 @@ func TestReportOfFoldersWithoutData(t *testing.T) {
 	empty := t.TempDir()
 	withManifest := harvestForAnalysis(t, apitest.Options{Quirks: true, DailyQuota: 1}, commands.ExitResume)
 	for _, dir := range []string{empty, withManifest} {
-		for _, sub := range []string{"ads", "ad_reports", "ad_details", "ad_detail_reach_by_country", "ad_detail_target_countries", "ad_detail_target_ages", "ad_detail_target_genders", "commercial_content", "advertisers", "raw"} {
+		for _, sub := range []string{"ads", "ad_reports", "ad_details", "ad_detail_reach_by_country", "ad_detail_target_countries", "ad_detail_target_ages", "ad_detail_target_genders", "commercial_content", "advertisers", "rejects", "raw"} {
 			os.RemoveAll(filepath.Join(dir, sub))
 		}
 		if code, _, stderr := runCLI(t, "report", "--out", dir); code != 0 {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
+	"adharvest/checkpoint"
 	"adharvest/crawl"
 	"adharvest/job"
 	"adharvest/manifest"
@@ -82,7 +84,21 @@ func (o *StatusCommand) Run(context.Context) error {
 	} else {
 		fmt.Fprintf(w, "requests  %d today (%s UTC)\n", s.Requests, s.Day)
 	}
+	printUsage(w, s.Usage)
 	printCounts(w, s.Job, s.Counts)
+	if s.MissingCount > 0 {
+		fmt.Fprintf(w, "\nwarning: %d file(s) the checkpoint names are missing (first %s); the next harvest fetches their slices again, or run `adharvest check --out %s --repair` to rebuild them from raw/\n",
+			s.MissingCount, strings.Join(s.Missing, ", "), o.Out)
+	}
+	if s.WarningCount > 0 {
+		fmt.Fprintf(w, "\nwarnings: %d\n", s.WarningCount)
+		for _, line := range s.Warnings {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
+	if s.Rejects > 0 {
+		fmt.Fprintf(w, "\nrejects: %d items the API sent could not be decoded; they are kept in the rejects table (adharvest sql --out %s \"SELECT * FROM rejects\")\n", s.Rejects, o.Out)
+	}
 	if s.Job.Has(job.AdDetails) {
 		fmt.Fprintf(w, "\nad-details: %d ads still owed a detail, %d refused by the API\n", s.DetailsOwed, s.DetailsRefused)
 	}
@@ -99,6 +115,27 @@ func (o *StatusCommand) Run(context.Context) error {
 		}
 	}
 	return nil
+}
+
+// printUsage shows the day's requests per endpoint, and throttled answers,
+// since the live quota may be counted per endpoint.
+func printUsage(w io.Writer, u checkpoint.DayUsage) {
+	if len(u.ByEndpoint) == 0 {
+		return
+	}
+	eps := make([]string, 0, len(u.ByEndpoint))
+	for ep := range u.ByEndpoint {
+		eps = append(eps, ep)
+	}
+	sort.Strings(eps)
+	parts := make([]string, len(eps))
+	for i, ep := range eps {
+		parts[i] = fmt.Sprintf("%s %d", ep, u.ByEndpoint[ep])
+		if n := u.Throttled[ep]; n > 0 {
+			parts[i] += fmt.Sprintf(" (%d throttled)", n)
+		}
+	}
+	fmt.Fprintf(w, "          %s\n", strings.Join(parts, ", "))
 }
 
 func printCounts(w io.Writer, j job.Job, counts map[string]manifest.DatasetCounts) {

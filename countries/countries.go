@@ -30,6 +30,10 @@ var EEA = sorted(append(slices.Clone(EU27), EEAOnly...))
 // All is every country the ad endpoints serve: the EEA plus GB, sorted.
 var All = sorted(append(slices.Clone(EEA), GB))
 
+// AllCode is the API's own country value for every country at once: one
+// query answers for all of them, each ad once.
+const AllCode = "ALL"
+
 var names = map[string]string{
 	"AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "HR": "Croatia", "CY": "Cyprus",
 	"CZ": "Czech Republic", "DK": "Denmark", "EE": "Estonia", "FI": "Finland", "FR": "France",
@@ -85,7 +89,7 @@ func (s Scope) Allowed(code string) bool {
 	case ScopeCommercial:
 		return slices.Contains(EEA, code)
 	default:
-		return slices.Contains(All, code)
+		return code == AllCode || slices.Contains(All, code)
 	}
 }
 
@@ -97,9 +101,10 @@ func (e *UnknownError) Error() string {
 }
 
 // Parse expands a comma-separated list of codes and aliases into a sorted,
-// de-duplicated list of codes. EEA and EU expand to their members; ALL expands
-// to every supported country (EEA plus GB). An empty list means EEA, the
-// documented default. Codes are case-insensitive.
+// de-duplicated list of codes. EEA and EU expand to their members; ALL is the
+// API's own value and stays as it is (one query for every country at once),
+// absorbing any code listed with it. An empty list means EEA, the documented
+// default. Codes are case-insensitive.
 func Parse(list string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
@@ -127,20 +132,28 @@ func Parse(list string) ([]string, error) {
 			add(EEA...)
 		case c == "EU":
 			add(EU27...)
-		case c == "ALL":
-			add(All...)
+		case c == AllCode:
+			add(AllCode)
 		case slices.Contains(All, c):
 			add(c)
 		default:
 			return nil, &UnknownError{Code: strings.TrimSpace(p)}
 		}
 	}
+	if seen[AllCode] {
+		return []string{AllCode}, nil
+	}
 	return sorted(out), nil
 }
 
 // Split partitions codes into those scope accepts and those it does not, keeping order.
+// ALL is every country the scope serves (commercial content has no ALL).
 func Split(codes []string, scope Scope) (ok, skipped []string) {
 	for _, c := range codes {
+		if c == AllCode && scope == ScopeCommercial {
+			ok = append(ok, EEA...)
+			continue
+		}
 		if scope.Allowed(c) {
 			ok = append(ok, c)
 		} else {

@@ -26,7 +26,8 @@ func TestParse(t *testing.T) {
 	}{
 		{name: "empty means EEA", in: "", wantLen: 30},
 		{name: "EU alias", in: "eu", wantLen: 27},
-		{name: "ALL includes GB", in: "ALL", wantLen: 31},
+		{name: "ALL is the API's own value", in: "ALL", wantLen: 1},
+		{name: "ALL absorbs codes listed with it", in: "FR,ALL,DE", wantLen: 1},
 		{name: "list sorted and deduplicated", in: "fr, DE,FR", want: []string{"DE", "FR"}},
 		{name: "EL means Greece", in: "EL", want: []string{"GR"}},
 		{name: "UK means GB", in: "uk", want: []string{"GB"}},

@@ -13,24 +13,23 @@ var adsDataset = &dataset{
 	name:     job.Ads,
 	table:    sink.Ads,
 	endpoint: api.EndpointAdQuery,
-	fields:   api.AdQueryFields,
+	fields:   api.RequiredFieldNames(api.EndpointAdQuery),
 	paged:    true,
-	page: func(data json.RawMessage) (int, api.Page, error) {
-		var d api.AdQueryData
-		if err := json.Unmarshal(data, &d); err != nil {
-			return 0, api.Page{}, err
-		}
-		return len(d.Ads), d.Page, nil
+	page: func(data json.RawMessage) (pageInfo, error) {
+		d, err := api.DecodeAdQuery(data)
+		return pageInfo{items: len(d.Ads), rejects: len(d.Rejects), page: d.Page}, err
 	},
 	write: writeAds,
 }
 
 // writeAds decodes ad/query pages into rows. An ad repeated within the pages
 // (the API pages over a live index) is written once.
-func writeAds(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
+func writeAds(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
 	var rows []sink.AdRow
+	var rejects []sink.RejectRow
 	seen := map[int64]bool{}
-	err := decodePages(pages, func(p checkpoint.Page, d api.AdQueryData) {
+	err := decodePages(pages, api.DecodeAdQuery, func(p checkpoint.Page, d api.AdQueryPage) {
+		rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
 		for _, a := range d.Ads {
 			if !a.Ad.ID.Valid || seen[a.Ad.ID.V] {
 				continue
@@ -45,7 +44,10 @@ func writeAds(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) 
 	if err != nil {
 		return written{}, err
 	}
-	w, err := writeIfAny(part(sh.ds.table), rows)
+	if err := writeRejects(pw, rejects); err != nil {
+		return written{}, err
+	}
+	w, err := writeTable(pw, sh.ds.table, rows)
 	if err != nil {
 		return w, err
 	}

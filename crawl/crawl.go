@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +44,9 @@ type Crawler struct {
 	// The API has been seen to answer so forever for advertisers whose ads were
 	// all removed, while short or empty pages mid-result are normal.
 	MaxEmptyPages int
-	// MaxPages caps the pages of one shard, against runaway chains.
+	// MaxPages caps the pages of one shard, against a chain that never ends
+	// (a server that keeps answering has_more with fresh search_ids): no
+	// slice of a week holds that many pages of ads.
 	MaxPages int
 	// SearchIDRetries is how often a rejected search_id is retried, after
 	// SearchIDWait, before the shard restarts from its first page.
@@ -58,8 +61,15 @@ type Crawler struct {
 	Logf   func(format string, args ...any)
 	Now    func() time.Time
 
-	requests atomic.Int64
-	haltErr  atomic.Pointer[error]
+	haltErr atomic.Pointer[error]
+	// SlicePages bounds a planned slice's pages (a daily quota); 0 for none.
+	SlicePages int
+
+	// lost holds done shards whose files are missing: they run again.
+	lost   map[string]bool
+	lostMu sync.Mutex
+	waitMu sync.Mutex
+	plan   *plan
 }
 
 // Events reports crawl progress to the user interface.
@@ -87,7 +97,7 @@ func (c *Crawler) defaults() {
 		c.MaxEmptyPages = 25
 	}
 	if c.MaxPages <= 0 {
-		c.MaxPages = 100_000
+		c.MaxPages = 5_000
 	}
 	if c.SearchIDRetries <= 0 {
 		c.SearchIDRetries = 3
@@ -106,51 +116,29 @@ func (c *Crawler) defaults() {
 	}
 }
 
-// Requests counts data requests sent by this crawler's shards, retries included.
-func (c *Crawler) Requests() int64 { return c.requests.Load() }
+// Requests counts the data requests this crawler's client sent, retries
+// and refused calls included, as the server counts them.
+func (c *Crawler) Requests() int64 {
+	var n int64
+	for ep, k := range c.Client.Sent() {
+		if ep != tiktok.EndpointToken {
+			n += k
+		}
+	}
+	return n
+}
+
+// fatal reports whether an error ends the whole crawl as a failure (exit 1):
+// credentials the API refuses even with a fresh token fail every shard alike,
+// so going on would only spend requests.
+func fatal(err error) bool { return errors.Is(err, tiktok.ErrAuth) }
 
 // Run crawls every shard not yet done. It returns nil when all are done, a
 // *StopError when it stopped early but resumably, a *FailedError when some
 // shards failed for good, or another error when it could not continue.
 // Pending pages are flushed before Run returns, even when ctx was cancelled.
 func (c *Crawler) Run(ctx context.Context, shards []*Shard) error {
-	c.defaults()
-	if err := Sweep(c.Folder, c.Store, shards); err != nil {
-		return err
-	}
-	var todo []*Shard
-	for _, sh := range shards {
-		st, ok, err := c.Store.Shard(sh.ID)
-		if err != nil {
-			return err
-		}
-		if !(ok && st.Status == checkpoint.StatusDone && st.RequestHash == sh.reqHash && !Provisional(sh, st)) {
-			todo = append(todo, sh)
-		}
-	}
-	var failed []string
-	var firstErr error
-	c.haltErr.Store(nil)
-	err := fanOut(ctx, c.Concurrency, todo, c.halt, func(ctx context.Context, sh *Shard) error {
-		st, err := c.runShard(ctx, sh)
-		if c.Events.ShardDone != nil {
-			c.Events.ShardDone(sh, st, err)
-		}
-		return err
-	}, func(sh *Shard, err error) error {
-		failed = append(failed, sh.ID)
-		if firstErr == nil {
-			firstErr = err
-		}
-		return nil
-	})
-	switch {
-	case err != nil:
-		return err
-	case len(failed) > 0:
-		return &FailedError{Failed: failed, First: firstErr}
-	}
-	return nil
+	return c.RunPlan(ctx, &plan{fixed: shards, planning: map[string]bool{}})
 }
 
 // ProvisionalDays is how long after a window ends its data may still be
@@ -200,6 +188,8 @@ func fanOut[T any](ctx context.Context, n int, items []T, halt func(error), work
 				mu.Lock()
 				if se := asStop(err, ctx); se != nil {
 					stop(se)
+				} else if fatal(err) {
+					stop(err)
 				} else if ferr := fail(it, err); ferr != nil {
 					stop(ferr)
 				}
@@ -255,6 +245,16 @@ func asStop(err error, ctx context.Context) *StopError {
 		return se
 	case errors.Is(err, ErrBudget):
 		return &StopError{Reason: "the --daily-quota budget is spent", ResetAt: tiktok.NextUTCMidnight(time.Now()), Err: err}
+	case errors.Is(err, tiktok.ErrRetryLater):
+		// A wait longer than a request may take is not waited out: stop now,
+		// resumably, and say when the server asked to be asked again.
+		se := &StopError{Reason: "the API asked to wait longer than a request may (" + err.Error() + ")", Err: err}
+		var rl *tiktok.RetryLaterError
+		if errors.As(err, &rl) {
+			se.Reason = fmt.Sprintf("the API asked to wait %s before the next %s request (Retry-After), longer than a request may wait", rl.Wait.Round(time.Second), rl.Endpoint)
+			se.ResetAt = rl.Until
+		}
+		return se
 	case errors.Is(err, syscall.ENOSPC):
 		return &StopError{Reason: "the disk is full (" + err.Error() + "); free some space and run the same command again", Err: err}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
@@ -282,6 +282,20 @@ func (c *Crawler) runShard(ctx context.Context, sh *Shard) (checkpoint.Shard, er
 		}
 	case !ok:
 		st = checkpoint.Shard{ID: sh.ID, Dataset: sh.Dataset, RequestHash: sh.reqHash}
+	}
+	c.lostMu.Lock()
+	lost := c.lost[sh.ID]
+	c.lostMu.Unlock()
+	if ok && lost && st.Status == checkpoint.StatusDone {
+		if err := c.restart(sh, &st, "its files were missing"); err != nil {
+			return st, err
+		}
+	}
+	st.Planned, st.Exact = sh.Planned, sh.exact
+	st.Expected = nil
+	if sh.Planned == "report" || sh.Planned == "half" {
+		e := sh.Expected
+		st.Expected = &e
 	}
 	st.Status, st.Err, st.LogID = checkpoint.StatusRunning, "", ""
 	if err := c.Store.SaveShard(st); err != nil {
@@ -312,7 +326,9 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 			return nil
 		}
 		if st.Pages >= c.MaxPages {
-			st.Reason = fmt.Sprintf("stopped at the cap of %d pages", c.MaxPages)
+			st.Reason, st.Stop = fmt.Sprintf("stopped at the cap of %d pages", c.MaxPages), "capped"
+			warn(st, fmt.Sprintf("the search_id chain was cut at %d pages, more than any slice holds; the server kept answering has_more", c.MaxPages))
+			c.Logf("%s: %s", sh.ID, st.Reason)
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -350,12 +366,15 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 			return fmt.Errorf("%s page %d: %w", sh.ID, st.Pages, err)
 		}
 		idRetries = 0
-		c.requests.Add(int64(resp.Attempts))
 		st.Requests += resp.Attempts
-		items, pg, err := sh.ds.page(resp.Data)
+		info, err := sh.ds.page(resp.Data)
 		if err != nil {
 			return fmt.Errorf("%s page %d: decode (log_id %s): %w", sh.ID, st.Pages, resp.LogID, err)
 		}
+		// Rejected items took their place on the page: they count as items
+		// for the empty-page guard, and are kept in the rejects table.
+		items, pg := info.items+info.rejects, info.page
+		st.Rejects += info.rejects
 		if sh.ds.paged {
 			if !pg.HasMore.Set {
 				return fmt.Errorf("%s page %d: response has no has_more (log_id %s); refusing to guess that the result ended", sh.ID, st.Pages, resp.LogID)
@@ -370,6 +389,9 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 				seen[pg.SearchID] = true
 			}
 		}
+		if sh.maxCount > 0 && items > sh.maxCount {
+			warn(st, fmt.Sprintf("a page held %d items where max_count is %d (log_id %s)", items, sh.maxCount, resp.LogID))
+		}
 		st.Pages++
 		st.NextSearchID, st.HasMore = pg.SearchID, pg.HasMore.V
 		if items == 0 && pg.HasMore.V {
@@ -379,7 +401,7 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 		}
 		if st.EmptyRun >= c.MaxEmptyPages {
 			st.HasMore = false
-			st.Reason = fmt.Sprintf("stopped after %d consecutive empty pages that still claimed has_more", st.EmptyRun)
+			st.Reason, st.Stop = fmt.Sprintf("stopped after %d consecutive empty pages that still claimed has_more", st.EmptyRun), "empty_pages"
 			c.Logf("%s: %s", sh.ID, st.Reason)
 		}
 		page := checkpoint.Page{Seq: seq, FetchedAt: c.Now().UTC(), RunID: c.RunID, Endpoint: sh.ds.endpoint, Request: reqJSON, LogID: resp.LogID, Body: resp.Body}
@@ -408,22 +430,38 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 		return err
 	}
 	var w written
+	pw := &partWriter{f: c.Folder, sh: sh, n: st.Parts}
 	if len(pages) > 0 {
-		part := func(t sink.Table) string { return c.Folder.Part(t, sh.Partition, sh.Stem, st.Parts) }
-		if w, err = sh.ds.write(part, sh, pages); err != nil {
+		if w, err = sh.ds.write(pw, sh, pages); err != nil {
 			return fmt.Errorf("%s: write part %d: %w", sh.ID, st.Parts, err)
 		}
-		if err := writeRaw(sh.rawPath(c.Folder, st.Parts), pages); err != nil {
+		raw := sh.rawPath(c.Folder, st.Parts)
+		sum, err := writeRaw(raw, pages)
+		if err != nil {
 			return fmt.Errorf("%s: write raw part %d: %w", sh.ID, st.Parts, err)
 		}
+		pw.add(raw, sh.ds.table.Name, true, int64(len(pages)), sum)
 		st.Parts++
 		st.Rows += w.rows
 	}
 	switch {
 	case done:
 		st.Status = checkpoint.StatusDone
+		// What the slice returned, distinct, for its coverage: the ads of
+		// all its parts (an ad can come back on two pages of a chain).
+		st.Harvested = st.Rows
+		if sh.ds == adsDataset {
+			ids, err := c.Store.ShardAdIDs(sh.ID)
+			if err != nil {
+				return err
+			}
+			for _, a := range w.ads {
+				ids[a.ID] = true
+			}
+			st.Harvested = int64(len(ids))
+		}
 	case crawlErr != nil && asStop(crawlErr, context.Background()) == nil:
-		st.Status, st.Err = checkpoint.StatusFailed, crawlErr.Error()
+		st.Status, st.Err = checkpoint.StatusFailed, c.Client.Scrub(crawlErr.Error())
 		if st.LogID == "" {
 			st.LogID = tiktok.LogIDOf(crawlErr)
 		}
@@ -433,7 +471,7 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 	if err := failpoint.Hit(failpoint.FlushCommit); err != nil {
 		return err
 	}
-	if err := c.Store.CommitFlush(*st, w.ads...); err != nil {
+	if err := c.Store.CommitFlush(*st, checkpoint.Flushed{Files: pw.files, Ads: w.ads}); err != nil {
 		return fmt.Errorf("%s: checkpoint after part %d: %w", sh.ID, st.Parts-1, err)
 	}
 	return nil
@@ -449,10 +487,11 @@ func (c *Crawler) restart(sh *Shard, st *checkpoint.Shard, why string) error {
 		return err
 	}
 	for n := 0; n < old; n++ {
+		pw := &partWriter{f: c.Folder, sh: sh, n: n}
 		paths := []string{sh.rawPath(c.Folder, n)}
 		for _, t := range sink.Tables {
-			if t.OwnerName() == sh.ds.table.Name {
-				paths = append(paths, c.Folder.Part(t, sh.Partition, sh.Stem, n))
+			if t.OwnedBy(sh.ds.table.Name) {
+				paths = append(paths, pw.path(t))
 			}
 		}
 		for _, p := range paths {
@@ -474,8 +513,8 @@ type rawRecord struct {
 	Response  json.RawMessage `json:"response"`
 }
 
-func writeRaw(path string, pages []checkpoint.Page) error {
-	return sink.WriteFileAtomic(path, func(w io.Writer) error {
+func writeRaw(path string, pages []checkpoint.Page) (sink.Sum, error) {
+	return sink.WriteFileAtomicSum(path, func(w io.Writer) error {
 		zw, err := zstd.NewWriter(w)
 		if err != nil {
 			return err
@@ -510,7 +549,11 @@ func Sweep(f folder.Folder, store *checkpoint.Store, shards []*Shard) error {
 		tables[t.Name] = t
 	}
 	for _, t := range tables {
-		for _, root := range []string{f.TableDir(t), f.RawTableDir(t)} {
+		roots := []string{f.TableDir(t), f.RawTableDir(t)}
+		if t.Owner == "*" {
+			roots = roots[:1] // a shared table has no raw twins of its own
+		}
+		for _, root := range roots {
 			err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 				if err != nil {
 					if os.IsNotExist(err) {
@@ -525,15 +568,20 @@ func Sweep(f folder.Folder, store *checkpoint.Store, shards []*Shard) error {
 				if strings.HasPrefix(name, sink.TempPrefix) {
 					return os.Remove(path)
 				}
-				stem, n, ok := folder.ParsePartName(name)
+				id, n, ok := sweepShard(t, path, name)
 				if !ok {
 					return nil
 				}
-				st, ok, err := store.Shard(shardID(t, folder.PartitionOf(t, path), stem))
+				st, known, err := store.Shard(id)
 				if err != nil {
 					return err
 				}
-				if !ok || n >= st.Parts {
+				// A part of a shard this checkpoint knows, beyond the parts
+				// it committed, was written by one of its runs and never
+				// named: remove it. A file of a shard it does not know is
+				// not its to remove (a lost checkpoint must never cost the
+				// data; check reports such files).
+				if known && n >= st.Parts {
 					return os.Remove(path)
 				}
 				return nil
@@ -544,6 +592,52 @@ func Sweep(f folder.Folder, store *checkpoint.Store, shards []*Shard) error {
 		}
 	}
 	return nil
+}
+
+// warn records a warning on a shard, once.
+func warn(st *checkpoint.Shard, msg string) {
+	for _, w := range st.Warnings {
+		if w == msg || (len(st.Warnings) >= 10) {
+			return
+		}
+	}
+	st.Warnings = append(st.Warnings, msg)
+}
+
+// MissingFiles lists the registered files of a shard that are not on disk,
+// relative to the folder.
+func MissingFiles(f folder.Folder, store *checkpoint.Store, shard string) ([]string, error) {
+	files, err := store.ShardFiles(shard)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, rec := range files {
+		if _, err := os.Stat(f.Abs(rec.Path)); errors.Is(err, fs.ErrNotExist) {
+			out = append(out, rec.Path)
+		}
+	}
+	return out, nil
+}
+
+// sweepShard names the shard and part number of a part file of table t.
+func sweepShard(t sink.Table, path, name string) (id string, n int, ok bool) {
+	if t.Owner == "*" {
+		owner, partition, stem, n, ok := folder.ParseSharedPartName(name)
+		if !ok {
+			return "", 0, false
+		}
+		ot, found := sink.Lookup(owner)
+		if !found {
+			return "", 0, false
+		}
+		return shardID(ot, partition, stem), n, true
+	}
+	stem, n, ok := folder.ParsePartName(name)
+	if !ok {
+		return "", 0, false
+	}
+	return shardID(t, folder.PartitionOf(t, path), stem), n, true
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -7,20 +7,23 @@ import (
 	"time"
 
 	"adharvest/checkpoint"
+	"adharvest/folder"
 	"adharvest/job"
 	"adharvest/sink"
 	"adharvest/tiktok/api"
 )
 
-// decodePages decodes each page's envelope data into T, in fetch order.
-func decodePages[T any](pages []checkpoint.Page, each func(p checkpoint.Page, d T)) error {
+// decodePages decodes each page's envelope data with decode (one of the
+// item-level decoders of package api, which keep the good items of a page and
+// return the bad ones as rejects), in fetch order.
+func decodePages[T any](pages []checkpoint.Page, decode func(json.RawMessage) (T, error), each func(p checkpoint.Page, d T)) error {
 	for _, p := range pages {
 		env, err := api.DecodeEnvelope(p.Body)
 		if err != nil {
 			return fmt.Errorf("page %d: %w", p.Seq, err)
 		}
-		var d T
-		if err := json.Unmarshal(env.Data, &d); err != nil {
+		d, err := decode(env.Data)
+		if err != nil {
 			return fmt.Errorf("page %d (log_id %s): %w", p.Seq, p.LogID, err)
 		}
 		each(p, d)
@@ -28,45 +31,104 @@ func decodePages[T any](pages []checkpoint.Page, each func(p checkpoint.Page, d 
 	return nil
 }
 
-// writeIfAny writes rows to path unless there are none.
-func writeIfAny[T any](path string, rows []T) (written, error) {
+// pageInfo is what the crawl needs of a page as it arrives: its items, good
+// and rejected (both take a place on the page), and its paging fields.
+type pageInfo struct {
+	items, rejects int
+	page           api.Page
+}
+
+// rejectRows turns a page's rejects into rows of the rejects table.
+func rejectRows(sh *Shard, p checkpoint.Page, rejects []api.Reject) []sink.RejectRow {
+	out := make([]sink.RejectRow, 0, len(rejects))
+	for _, r := range rejects {
+		msg := r.Err
+		if r.Key != "" {
+			msg = r.Key + ": " + msg
+		}
+		out = append(out, sink.RejectRow{
+			Dataset: sh.Dataset, Endpoint: sh.ds.endpoint, Partition: sh.Partition,
+			ItemIndex: int32(r.Index), ItemJSON: string(r.Item), Error: msg, LogID: p.LogID,
+			Provenance: sh.provenance(p),
+		})
+	}
+	return out
+}
+
+// writeRejects writes the rejects of a part, if any, as its rejects file.
+func writeRejects(pw *partWriter, rows []sink.RejectRow) error {
+	_, err := writeTable(pw, sink.Rejects, rows)
+	return err
+}
+
+// partWriter writes the files of one part of a shard and remembers each, with
+// its rows, size and SHA-256, for the checkpoint's file registry.
+type partWriter struct {
+	f     folder.Folder
+	sh    *Shard
+	n     int
+	files []checkpoint.File
+}
+
+// path is where table t's file of this part goes.
+func (pw *partWriter) path(t sink.Table) string {
+	if t.Owner == "*" {
+		return pw.f.SharedPart(t, pw.sh.ds.table.Name, pw.sh.Partition, pw.sh.Stem, pw.n)
+	}
+	return pw.f.Part(t, pw.sh.Partition, pw.sh.Stem, pw.n)
+}
+
+func (pw *partWriter) add(path, table string, raw bool, rows int64, sum sink.Sum) {
+	pw.files = append(pw.files, checkpoint.File{
+		Path: pw.f.Rel(path), Shard: pw.sh.ID, Part: pw.n, Table: table, Raw: raw,
+		Rows: rows, Size: sum.Size, SHA256: sum.SHA256, Schema: sink.SchemaVersion,
+	})
+}
+
+// writeTable writes rows as table t's file of the part, unless there are none
+// (a part whose pages held nothing for a table writes no file for it).
+func writeTable[T any](pw *partWriter, t sink.Table, rows []T) (written, error) {
 	if len(rows) == 0 {
 		return written{}, nil
 	}
-	return written{rows: int64(len(rows))}, sink.WriteParquet(path, rows)
+	path := pw.path(t)
+	sum, err := sink.WriteParquetSum(path, rows)
+	if err != nil {
+		return written{}, err
+	}
+	pw.add(path, t.Name, false, int64(len(rows)), sum)
+	return written{rows: int64(len(rows))}, nil
 }
 
 var reportsDataset = &dataset{
 	name:     job.AdReports,
 	table:    sink.AdReports,
 	endpoint: api.EndpointAdReport,
-	fields:   api.AdReportFields,
-	page: func(data json.RawMessage) (int, api.Page, error) {
-		var d api.ReportData
-		if err := json.Unmarshal(data, &d); err != nil {
-			return 0, api.Page{}, err
-		}
-		n := 0
-		for _, s := range d.CountTimeSeriesByCountry {
-			n += len(s)
-		}
-		return n, api.Page{}, nil
+	fields:   api.RequiredFieldNames(api.EndpointAdReport),
+	page: func(data json.RawMessage) (pageInfo, error) {
+		d, err := api.DecodeAdReport(data)
+		return pageInfo{items: d.Count(), rejects: len(d.Rejects)}, err
 	},
-	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
+	write: func(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
 		var rows []sink.AdReportRow
+		var rejects []sink.RejectRow
 		ids := sh.AdvertiserIDs
 		if ids == nil {
 			ids = []int64{}
 		}
-		err := decodePages(pages, func(p checkpoint.Page, d api.ReportData) {
-			cs := make([]string, 0, len(d.CountTimeSeriesByCountry))
-			for c := range d.CountTimeSeriesByCountry {
+		err := decodePages(pages, api.DecodeAdReport, func(p checkpoint.Page, d api.AdReportPage) {
+			rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
+			if sh.plan {
+				return // asked only to plan: the job has no ad_reports
+			}
+			cs := make([]string, 0, len(d.Series))
+			for c := range d.Series {
 				cs = append(cs, c)
 			}
 			sort.Strings(cs)
 			for _, c := range cs {
 				seen := map[int32]bool{}
-				for _, dc := range d.CountTimeSeriesByCountry[c] {
+				for _, dc := range d.Series[c] {
 					if !dc.Date.Valid || !dc.Count.Valid {
 						continue
 					}
@@ -82,7 +144,10 @@ var reportsDataset = &dataset{
 		if err != nil {
 			return written{}, err
 		}
-		return writeIfAny(part(sh.ds.table), rows)
+		if err := writeRejects(pw, rejects); err != nil {
+			return written{}, err
+		}
+		return writeTable(pw, sh.ds.table, rows)
 	},
 }
 
@@ -90,19 +155,18 @@ var contentDataset = &dataset{
 	name:     job.CommercialContent,
 	table:    sink.CommercialContent,
 	endpoint: api.EndpointCommercialContent,
-	fields:   api.CommercialContentField,
+	fields:   api.RequiredFieldNames(api.EndpointCommercialContent),
 	paged:    true,
-	page: func(data json.RawMessage) (int, api.Page, error) {
-		var d api.CommercialContentData
-		if err := json.Unmarshal(data, &d); err != nil {
-			return 0, api.Page{}, err
-		}
-		return len(d.CommercialContents), d.Page, nil
+	page: func(data json.RawMessage) (pageInfo, error) {
+		d, err := api.DecodeCommercialContent(data)
+		return pageInfo{items: len(d.CommercialContents), rejects: len(d.Rejects), page: d.Page}, err
 	},
-	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
+	write: func(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
 		var rows []sink.CommercialContentRow
+		var rejects []sink.RejectRow
 		seen := map[string]bool{}
-		err := decodePages(pages, func(p checkpoint.Page, d api.CommercialContentData) {
+		err := decodePages(pages, api.DecodeCommercialContent, func(p checkpoint.Page, d api.CommercialContentPage) {
+			rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
 			for _, c := range d.CommercialContents {
 				if c.ID == "" || seen[string(c.ID)] {
 					continue
@@ -134,7 +198,10 @@ var contentDataset = &dataset{
 		if err != nil {
 			return written{}, err
 		}
-		return writeIfAny(part(sh.ds.table), rows)
+		if err := writeRejects(pw, rejects); err != nil {
+			return written{}, err
+		}
+		return writeTable(pw, sh.ds.table, rows)
 	},
 }
 
@@ -142,18 +209,17 @@ var advertisersDataset = &dataset{
 	name:     job.Advertisers,
 	table:    sink.Advertisers,
 	endpoint: api.EndpointAdvertiserQuery,
-	fields:   api.AdvertiserQueryFields,
-	page: func(data json.RawMessage) (int, api.Page, error) {
-		var d api.AdvertiserQueryData
-		if err := json.Unmarshal(data, &d); err != nil {
-			return 0, api.Page{}, err
-		}
-		return len(d.Advertisers), api.Page{}, nil
+	fields:   api.RequiredFieldNames(api.EndpointAdvertiserQuery),
+	page: func(data json.RawMessage) (pageInfo, error) {
+		d, err := api.DecodeAdvertiserQuery(data)
+		return pageInfo{items: len(d.Advertisers), rejects: len(d.Rejects)}, err
 	},
-	write: func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
+	write: func(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
 		var rows []sink.AdvertiserRow
+		var rejects []sink.RejectRow
 		seen := map[int64]bool{}
-		err := decodePages(pages, func(p checkpoint.Page, d api.AdvertiserQueryData) {
+		err := decodePages(pages, api.DecodeAdvertiserQuery, func(p checkpoint.Page, d api.AdvertiserQueryPage) {
+			rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
 			for _, a := range d.Advertisers {
 				if !a.BusinessID.Valid || seen[a.BusinessID.V] {
 					continue
@@ -165,6 +231,9 @@ var advertisersDataset = &dataset{
 		if err != nil {
 			return written{}, err
 		}
-		return writeIfAny(part(sh.ds.table), rows)
+		if err := writeRejects(pw, rejects); err != nil {
+			return written{}, err
+		}
+		return writeTable(pw, sh.ds.table, rows)
 	},
 }

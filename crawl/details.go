@@ -28,13 +28,13 @@ var detailsDataset = &dataset{
 	name:     job.AdDetails,
 	table:    sink.AdDetails,
 	endpoint: api.EndpointAdDetail,
-	fields:   api.AdDetailFields,
-	page: func(data json.RawMessage) (int, api.Page, error) {
-		var d api.AdDetailData
-		if err := json.Unmarshal(data, &d); err != nil {
-			return 0, api.Page{}, err
+	fields:   api.RequiredFieldNames(api.EndpointAdDetail),
+	page: func(data json.RawMessage) (pageInfo, error) {
+		d, err := api.DecodeAdDetail(data)
+		if d.Reject != nil {
+			return pageInfo{rejects: 1}, err
 		}
-		return 1, api.Page{}, nil
+		return pageInfo{items: 1}, err
 	},
 	write: writeDetails,
 }
@@ -109,7 +109,7 @@ func (c *Crawler) RunDetails(ctx context.Context) error {
 	}, func(id int64, err error) error {
 		mu.Lock()
 		defer mu.Unlock()
-		st.Err, st.LogID = err.Error(), tiktok.LogIDOf(err)
+		st.Err, st.LogID = c.Client.Scrub(err.Error()), tiktok.LogIDOf(err)
 		if errors.Is(err, tiktok.ErrInvalidParams) {
 			// The API refuses this id (removed, or never detailable): record
 			// why and do not spend quota on it again.
@@ -143,12 +143,14 @@ func (c *Crawler) fetchDetail(ctx context.Context, sh *Shard, id int64, mu *sync
 		return err
 	}
 	body := api.AdDetailRequest{AdID: id}
-	resp, err := c.Client.Call(ctx, api.EndpointAdDetail, api.AdDetailFields, body)
+	resp, err := c.Client.Call(ctx, api.EndpointAdDetail, sh.ds.fields, body)
 	if err != nil {
 		return fmt.Errorf("ad/detail %d: %w", id, err)
 	}
-	c.requests.Add(int64(resp.Attempts))
-	if _, _, err := sh.ds.page(resp.Data); err != nil {
+	// An answer that cannot be decoded is kept (raw, and in rejects) and the
+	// id marked fetched: asking again would pay for the same answer.
+	info, err := sh.ds.page(resp.Data)
+	if err != nil {
 		return fmt.Errorf("ad/detail %d: decode (log_id %s): %w", id, resp.LogID, err)
 	}
 	reqJSON, _ := json.Marshal(body)
@@ -156,6 +158,7 @@ func (c *Crawler) fetchDetail(ctx context.Context, sh *Shard, id int64, mu *sync
 	defer mu.Unlock()
 	st.Pages++
 	st.Requests += resp.Attempts
+	st.Rejects += info.rejects
 	page := checkpoint.Page{Seq: *seq, FetchedAt: c.Now().UTC(), RunID: c.RunID, Endpoint: api.EndpointAdDetail, Request: reqJSON, LogID: resp.LogID, Body: resp.Body}
 	if err := c.Store.CommitPage(*st, page, id); err != nil {
 		return fmt.Errorf("ad/detail %d: checkpoint: %w", id, err)
@@ -175,7 +178,7 @@ func (c *Crawler) fetchDetail(ctx context.Context, sh *Shard, id int64, mu *sync
 
 // writeDetails turns ad/detail responses into ad_details rows and the long
 // child tables, all in one part.
-func writeDetails(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error) {
+func writeDetails(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
 	var (
 		details []sink.AdDetailRow
 		reach   []sink.AdReachRow
@@ -184,7 +187,15 @@ func writeDetails(part func(sink.Table) string, sh *Shard, pages []checkpoint.Pa
 		genders []sink.AdTargetFlagRow
 	)
 	seen := map[int64]bool{}
-	err := decodePages(pages, func(p checkpoint.Page, d api.AdDetailData) {
+	var rejects []sink.RejectRow
+	err := decodePages(pages, api.DecodeAdDetail, func(p checkpoint.Page, dp api.AdDetailPage) {
+		if dp.Reject != nil {
+			rejects = append(rejects, rejectRows(sh, p, []api.Reject{*dp.Reject})...)
+		}
+		if !dp.OK {
+			return
+		}
+		d := dp.Detail
 		var req api.AdDetailRequest
 		_ = json.Unmarshal(p.Request, &req)
 		id := req.AdID // the id asked for is the key, even if the response omits ad.id
@@ -256,17 +267,20 @@ func writeDetails(part func(sink.Table) string, sh *Shard, pages []checkpoint.Pa
 	}
 	// Children first, parent last: the parent's row count is what the state
 	// records, and every file of the part is replaced together on a re-flush.
-	if _, err := writeIfAny(part(sink.AdReach), reach); err != nil {
+	if err := writeRejects(pw, rejects); err != nil {
 		return written{}, err
 	}
-	if _, err := writeIfAny(part(sink.AdTargetCountries), targets); err != nil {
+	if _, err := writeTable(pw, sink.AdReach, reach); err != nil {
 		return written{}, err
 	}
-	if _, err := writeIfAny(part(sink.AdTargetAges), ages); err != nil {
+	if _, err := writeTable(pw, sink.AdTargetCountries, targets); err != nil {
 		return written{}, err
 	}
-	if _, err := writeIfAny(part(sink.AdTargetGenders), genders); err != nil {
+	if _, err := writeTable(pw, sink.AdTargetAges, ages); err != nil {
 		return written{}, err
 	}
-	return writeIfAny(part(sink.AdDetails), details)
+	if _, err := writeTable(pw, sink.AdTargetGenders, genders); err != nil {
+		return written{}, err
+	}
+	return writeTable(pw, sink.AdDetails, details)
 }

@@ -26,6 +26,16 @@ type InputError struct {
 func (e *InputError) Error() string { return e.Msg }
 func (e *InputError) Unwrap() error { return e.Err }
 
+// DamageError is a folder whose state is damaged (a checkpoint bbolt cannot
+// read); its message says how to repair it. It is a failure, not bad input.
+type DamageError struct {
+	Msg string
+	Err error
+}
+
+func (e *DamageError) Error() string { return e.Msg }
+func (e *DamageError) Unwrap() error { return e.Err }
+
 func inputErr(format string, args ...any) error {
 	return &InputError{Msg: fmt.Sprintf(format, args...)}
 }

@@ -21,13 +21,14 @@ type dataset struct {
 	fields   []string
 	// paged datasets follow search_id/has_more; the others are one request per shard.
 	paged bool
-	// page reads a response's data: its item count and paging fields.
-	page func(data json.RawMessage) (items int, pg api.Page, err error)
+	// page reads a response's data as it arrives: its items and rejects, and
+	// its paging fields.
+	page func(data json.RawMessage) (pageInfo, error)
 	// write decodes pages into rows and writes them as one part (nothing when
 	// there are no rows), returning what it wrote to the dataset's own table.
 	// part gives the file of this part for any table, so that child tables are
 	// written in the same flush under the same part number.
-	write func(part func(sink.Table) string, sh *Shard, pages []checkpoint.Page) (written, error)
+	write func(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error)
 }
 
 // written is what one flush wrote: the rows of the dataset's own table and,
@@ -49,42 +50,25 @@ type Shard struct {
 	Window     job.Window
 	// AdvertiserIDs are the ids the request filtered on, for ad_reports rows.
 	AdvertiserIDs []int64
-	ds            *dataset
+	// maxCount is the page size asked for (0 when the endpoint has none): a
+	// page with more items is worth a warning.
+	maxCount int
+	// plan marks a report asked only to plan slices: it writes no ad_reports
+	// rows (the job did not ask for them), only its raw twin.
+	plan bool
+	// Planned says how the slice was cut ("report", "blind", "fixed", or
+	// "half" of a short slice), and Expected is what the report counts in it
+	// (-1 when no report says).
+	Planned  string
+	Expected int64
+	// exact tells whether Expected counts exactly what the slice returns;
+	// counts are the daily counts its window was cut from (for halves).
+	exact  bool
+	counts map[string]int64
+	ds     *dataset
 	// request builds the request body for a page; searchID is "" for the first.
 	request func(searchID string) any
 	reqHash string
-}
-
-// Plan splits a normalized job into shards, in the order they run: dataset by
-// dataset, then query, window, country and term. Queries that overlap produce
-// the same shard once. ad-details is not planned here: it fans out over the ads
-// that the ads shards found (see Crawler.RunDetails).
-func Plan(j job.Job) []*Shard {
-	var out []*Shard
-	seen := map[string]bool{}
-	add := func(shs ...*Shard) {
-		for _, sh := range shs {
-			if !seen[sh.ID] {
-				seen[sh.ID] = true
-				out = append(out, sh)
-			}
-		}
-	}
-	for _, d := range j.Datasets {
-		for _, q := range j.Queries {
-			switch d {
-			case job.Ads:
-				add(planAds(j, q)...)
-			case job.AdReports:
-				add(planReports(j, q)...)
-			case job.CommercialContent:
-				add(planContent(j, q)...)
-			case job.Advertisers:
-				add(planAdvertisers(j, q)...)
-			}
-		}
-	}
-	return out
 }
 
 // newShard names a shard after its request: "all" for a request with no
@@ -126,94 +110,85 @@ func (sh *Shard) provenance(p checkpoint.Page) sink.Provenance {
 	return pr
 }
 
-// planAds makes one shard per country × window × term. Without terms there is
-// one unfiltered shard per country and window (restricted to the advertiser ids
-// when given). The API ignores advertiser ids when a term is present, so they
-// are sent only on term-less shards.
-func planAds(j job.Job, q job.Query) []*Shard {
-	type variant struct {
-		term string
-		ids  []int64
-	}
-	var vs []variant
+// adVariants are the searches of ad/query one query makes in a country: one
+// per term and, without terms (or with advertiser ids), one unfiltered by
+// term (restricted to the advertiser ids when given). The API ignores
+// advertiser ids when a term is present, so they are sent only on term-less
+// searches.
+type adVariant struct {
+	term string
+	ids  []int64
+}
+
+func adVariants(q job.Query) []adVariant {
+	var vs []adVariant
 	for _, t := range q.Terms {
-		vs = append(vs, variant{term: t})
+		vs = append(vs, adVariant{term: t})
 	}
 	if len(q.Terms) == 0 || len(q.AdvertiserIDs) > 0 {
-		vs = append(vs, variant{ids: q.AdvertiserIDs})
+		vs = append(vs, adVariant{ids: q.AdvertiserIDs})
 	}
+	return vs
+}
+
+// adsShard is the ad/query shard of one variant of q in country c over w.
+func adsShard(j job.Job, q job.Query, v adVariant, c string, w job.Window) *Shard {
 	var size *api.SizeRange
 	if q.ReachMin != "" || q.ReachMax != "" {
 		size = &api.SizeRange{Min: q.ReachMin, Max: q.ReachMax}
 	}
-	var out []*Shard
-	for _, w := range q.Windows(j.WindowDays) {
-		for _, c := range q.Countries {
-			for _, v := range vs {
-				body := api.AdQuery{
-					Filters: api.AdFilters{
-						PublishedRange:        api.NewDateRange(w.From, w.To),
-						CountryCode:           c,
-						AdvertiserBusinessIDs: v.ids,
-						UniqueUsersSeen:       size,
-					},
-					SearchTerm: v.term,
-					MaxCount:   j.MaxCount,
-				}
-				if v.term != "" {
-					body.SearchType = q.SearchType
-				}
-				req := func(searchID string) any { b := body; b.SearchID = searchID; return b }
-				sh := newShard(adsDataset, c, w, w.Label(), v.term != "" || len(v.ids) > 0 || size != nil, req)
-				sh.Term, sh.SearchType = v.term, body.SearchType
-				out = append(out, sh)
-			}
-		}
+	body := api.AdQuery{
+		Filters: api.AdFilters{
+			PublishedRange:        api.NewDateRange(w.From, w.To),
+			CountryCode:           c,
+			AdvertiserBusinessIDs: v.ids,
+			UniqueUsersSeen:       size,
+		},
+		SearchTerm: v.term,
+		MaxCount:   j.MaxCount,
 	}
-	return out
+	if v.term != "" {
+		body.SearchType = q.SearchType
+	}
+	req := func(searchID string) any { b := body; b.SearchID = searchID; return b }
+	sh := newShard(adsDataset, c, w, w.Label(), v.term != "" || len(v.ids) > 0 || size != nil, req)
+	sh.Term, sh.SearchType, sh.maxCount = v.term, body.SearchType, j.MaxCount
+	return sh
 }
 
-// planReports makes one ad/report request per country and window. When a query
-// covers every country the API serves, one request for ALL answers for all of
-// them at once.
-func planReports(j job.Job, q job.Query) []*Shard {
-	cs := q.Countries
-	if len(cs) == len(countries.All) {
-		cs = []string{"ALL"}
-	}
-	var out []*Shard
-	for _, w := range q.Windows(j.WindowDays) {
-		for _, c := range cs {
-			body := api.AdReportRequest{Filters: api.AdReportFilters{
-				PublishedRange: api.NewDateRange(w.From, w.To), CountryCode: c, AdvertiserBusinessIDs: q.AdvertiserIDs,
-			}}
-			sh := newShard(reportsDataset, c, w, w.Label(), len(q.AdvertiserIDs) > 0, func(string) any { return body })
-			sh.AdvertiserIDs = q.AdvertiserIDs
-			out = append(out, sh)
-		}
-	}
-	return out
+// reportShard is the ad/report shard of country c (or ALL) over w, for the
+// advertiser ids of q.
+func reportShard(q job.Query, c string, w job.Window) *Shard {
+	body := api.AdReportRequest{Filters: api.AdReportFilters{
+		PublishedRange: api.NewDateRange(w.From, w.To), CountryCode: c, AdvertiserBusinessIDs: q.AdvertiserIDs,
+	}}
+	sh := newShard(reportsDataset, c, w, w.Label(), len(q.AdvertiserIDs) > 0, func(string) any { return body })
+	sh.AdvertiserIDs = q.AdvertiserIDs
+	return sh
 }
 
-// planContent makes one paged commercial_content/query shard per EEA creator
-// country and window; GB (and anything else outside the EEA) is skipped, as
-// Job.Normalize warned.
-func planContent(j job.Job, q job.Query) []*Shard {
-	cs, _ := countries.Split(q.Countries, countries.ScopeCommercial)
-	var out []*Shard
-	for _, w := range q.Windows(j.WindowDays) {
-		for _, c := range cs {
-			body := api.CommercialContentQuery{
-				Filters: api.CommercialContentFilters{
-					PublishedRange: api.NewDateRange(w.From, w.To), CreatorCountryCode: c, CreatorUsernames: q.CreatorUsernames,
-				},
-				MaxCount: j.MaxCount,
-			}
-			req := func(searchID string) any { b := body; b.SearchID = searchID; return b }
-			out = append(out, newShard(contentDataset, c, w, w.Label(), len(q.CreatorUsernames) > 0, req))
-		}
+// contentShard is the commercial_content/query shard of creator country c
+// over w.
+func contentShard(j job.Job, q job.Query, c string, w job.Window) *Shard {
+	body := api.CommercialContentQuery{
+		Filters: api.CommercialContentFilters{
+			PublishedRange: api.NewDateRange(w.From, w.To), CreatorCountryCode: c, CreatorUsernames: q.CreatorUsernames,
+		},
+		MaxCount: j.MaxCount,
 	}
-	return out
+	req := func(searchID string) any { b := body; b.SearchID = searchID; return b }
+	sh := newShard(contentDataset, c, w, w.Label(), len(q.CreatorUsernames) > 0, req)
+	sh.maxCount = j.MaxCount
+	return sh
+}
+
+// reportCountries are the countries a query's reports are asked for: ALL as
+// one request when the query asks for ALL, or for every country the API serves.
+func reportCountries(q job.Query) []string {
+	if len(q.Countries) == len(countries.All) || (len(q.Countries) == 1 && q.Countries[0] == countries.AllCode) {
+		return []string{countries.AllCode}
+	}
+	return q.Countries
 }
 
 // planAdvertisers makes one advertiser/query request per term. The endpoint

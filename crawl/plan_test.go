@@ -72,9 +72,10 @@ creator_usernames = ["joe"]
 	}
 }
 
-func TestPlan(t *testing.T) {
+// With fixed windows (--window 7d) the plan is every shard up front.
+func TestPlanFixedWindows(t *testing.T) {
 	var warned []string
-	j := job.Job{Datasets: []string{"ads", "ad-reports", "commercial-content", "advertisers"},
+	j := job.Job{Datasets: []string{"ads", "ad-reports", "commercial-content", "advertisers"}, WindowDays: 7,
 		Queries: []job.Query{{Countries: []string{"FR", "GB"}, From: "2024-01-01", To: "2024-01-10", Terms: []string{"coffee"}}}}
 	if err := j.Normalize(today, func(s string) { warned = append(warned, s) }); err != nil {
 		t.Fatal(err)
@@ -96,12 +97,12 @@ func TestPlan(t *testing.T) {
 			t.Errorf("%s: %d shards, want %d", d, count[d], n)
 		}
 	}
-	all := normalized(t, job.Job{Datasets: []string{"ad-reports"}, Queries: []job.Query{{Countries: []string{"ALL"}, From: "2024-01-01", To: "2024-01-07"}}})
+	all := normalized(t, job.Job{Datasets: []string{"ad-reports"}, WindowDays: 7, Queries: []job.Query{{Countries: []string{"ALL"}, From: "2024-01-01", To: "2024-01-07"}}})
 	if p := Plan(all); len(p) != 1 || p[0].Partition != "ALL" {
 		t.Fatalf("every country should be one ALL report request, got %d shards", len(p))
 	}
 	// Overlapping queries plan each shard once.
-	dup := normalized(t, job.Job{Queries: []job.Query{{Countries: []string{"FR"}, From: "2024-01-01", To: "2024-01-07"}, {Countries: []string{"FR", "DE"}, From: "2024-01-01", To: "2024-01-07"}}})
+	dup := normalized(t, job.Job{WindowDays: 7, Queries: []job.Query{{Countries: []string{"FR"}, From: "2024-01-01", To: "2024-01-07"}, {Countries: []string{"FR", "DE"}, From: "2024-01-01", To: "2024-01-07"}}})
 	if p := Plan(dup); len(p) != 2 {
 		t.Fatalf("overlapping queries planned %d shards, want 2", len(p))
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,12 @@ type Options struct {
 	DailyQuota   int // the user's own per-day request budget; 0 for none
 	DetailBudget int // ad/detail calls this run may spend; 0 for no cap
 	SearchIDWait time.Duration
+	// MaxPages bounds the pages of one slice; 0 is the default (see
+	// Crawler.MaxPages).
+	MaxPages int
+	// SlicePages, when above 0, keeps planned slices within so many pages
+	// (a day's quota), as far as whole days allow.
+	SlicePages int
 	// Version is the tool version the manifest records.
 	Version string
 	Events  Events
@@ -55,6 +62,10 @@ type Result struct {
 	Job      job.Job
 	Run      manifest.RunRecord
 	Manifest manifest.Manifest
+	// Sent and Throttled count this run's requests per endpoint, as the
+	// server saw them (retries and refused calls included), and the answers
+	// that were throttled.
+	Sent, Throttled map[string]int64
 }
 
 // Run harvests a job into an output folder: it validates the job against the
@@ -103,7 +114,8 @@ type run struct {
 	f       folder.Folder
 	now     time.Time
 	job     job.Job
-	shards  []*Shard
+	plan    *plan
+	damaged bool // --restart found the checkpoint damaged
 	client  *tiktok.Client
 	quota   *quotaCounter
 	store   *checkpoint.Store
@@ -120,8 +132,27 @@ func (r *run) prepare(ctx context.Context) error {
 		return inputErr("no output folder given")
 	}
 	prev, hasPrev, err := storedJob(r.f)
-	if err != nil {
+	var ce *checkpoint.CorruptError
+	switch {
+	case errors.As(err, &ce) && o.Restart:
+		r.damaged = true // set aside by open, then started afresh
+		if o.Job == nil {
+			// The stored job is unreadable; the manifest says it too.
+			man, merr := manifest.Read(r.f.Manifest())
+			if merr != nil || len(man.Job.Queries) == 0 {
+				return inputErr("%s: %v, and there is no readable %s to say what the job was; give the job's flags with --restart", o.Dir, ce, filepath.Base(r.f.Manifest()))
+			}
+			prev, hasPrev = man.Job, true
+		}
+	case errors.As(err, &ce):
+		return &DamageError{Err: err, Msg: fmt.Sprintf("%s: %v; rebuild it from the folder with `adharvest check --out %s --repair`, or add --restart to set it aside and harvest afresh", o.Dir, ce, o.Dir)}
+	case err != nil:
 		return err
+	case !hasPrev && !o.Restart:
+		if p := firstPart(r.f); p != "" {
+			return inputErr("%s holds harvested data (%s) but no checkpoint (%s), so adharvest cannot tell what it holds; rebuild the checkpoint from the data with `adharvest check --out %s --repair`, or add --restart to discard the data and start afresh",
+				o.Dir, r.f.Rel(p), folder.CheckpointName(), o.Dir)
+		}
 	}
 	switch {
 	case o.Job != nil || !hasPrev:
@@ -146,10 +177,11 @@ func (r *run) prepare(ctx context.Context) error {
 	if err := checkWritable(o.Dir); err != nil {
 		return err
 	}
-	r.shards = Plan(r.job)
+	r.plan = newPlan(r.job)
 	r.quota = &quotaCounter{budget: o.DailyQuota, now: o.Now}
 	api := o.API
-	api.OnRequest, api.Logf = r.quota.take, o.Logf
+	api.OnSend, api.Logf = r.quota.take, o.Logf
+	api.OnThrottle = r.quota.throttled
 	if r.client, err = tiktok.NewClient(api); err != nil {
 		return &InputError{Msg: err.Error(), Err: err}
 	}
@@ -173,6 +205,15 @@ func (r *run) open() (release func(), err error) {
 			os.RemoveAll(r.o.Dir)
 		}
 		return nil, &InputError{Msg: err.Error(), Err: err}
+	}
+	if r.damaged {
+		// Kept, not deleted: it may still matter to whoever looks into why.
+		aside := r.f.Checkpoint() + ".damaged-" + r.now.UTC().Format("20060102T150405Z")
+		if err := os.Rename(r.f.Checkpoint(), aside); err != nil {
+			lock.Release()
+			return nil, fmt.Errorf("set the damaged checkpoint aside: %w", err)
+		}
+		r.o.Logf("the damaged checkpoint is kept as %s", r.f.Rel(aside))
 	}
 	store, err := checkpoint.Open(r.f.Checkpoint())
 	if err != nil {
@@ -207,13 +248,17 @@ func (r *run) start() error {
 	}
 	man.Tool, man.Version, man.Job, man.JobHash = "adharvest", r.o.Version, r.job, r.job.Hash()
 	man.APIURL = redactURL(r.o.API.APIURL)
-	r.live = &liveManifest{path: r.f.Manifest(), job: r.job, shards: r.shards, store: r.store, man: man, now: r.o.Now}
+	known := func() ([]*Shard, int) {
+		return knownShards(r.f, r.store, r.plan, r.o.SlicePages, r.o.Now())
+	}
+	r.live = &liveManifest{path: r.f.Manifest(), job: r.job, shards: known, store: r.store, man: man, now: r.o.Now}
 	r.record = manifest.RunRecord{RunID: newRunID(r.now), Started: r.now.UTC(), Status: manifest.RunRunning}
 	if err := r.live.write(r.record, true); err != nil {
 		return err
 	}
 	if r.o.Events.Start != nil {
-		r.o.Events.Start(r.job, len(r.shards), doneShards(r.store, r.shards))
+		shards, waiting := known()
+		r.o.Events.Start(r.job, len(shards)+waiting, doneShards(r.store, shards))
 	}
 	return nil
 }
@@ -225,7 +270,7 @@ func (r *run) crawl(ctx context.Context) error {
 	r.crawler = &Crawler{
 		Client: r.client, Store: r.store, Folder: r.f, RunID: r.record.RunID,
 		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait, DetailBudget: o.DetailBudget,
-		Events: o.Events, Logf: o.Logf,
+		MaxPages: o.MaxPages, SlicePages: o.SlicePages, Events: o.Events, Logf: o.Logf,
 	}
 	stopLive := r.live.every(10*time.Second, func() manifest.RunRecord {
 		rec := r.record
@@ -233,7 +278,7 @@ func (r *run) crawl(ctx context.Context) error {
 		return rec
 	})
 	defer stopLive()
-	err := r.crawler.Run(ctx, r.shards)
+	err := r.crawler.RunPlan(ctx, r.plan)
 	var fe *FailedError
 	if r.job.Has(job.AdDetails) && (err == nil || errors.As(err, &fe)) {
 		if derr := r.crawler.RunDetails(ctx); derr != nil {
@@ -261,7 +306,38 @@ func (r *run) finish(crawlErr error) (Result, error) {
 	if err := r.live.write(rec, false); err != nil && crawlErr == nil {
 		crawlErr = err
 	}
-	return Result{Job: r.job, Run: rec, Manifest: r.live.man}, crawlErr
+	return Result{Job: r.job, Run: rec, Manifest: r.live.man, Sent: r.client.Sent(), Throttled: r.client.Throttled()}, crawlErr
+}
+
+// knownShards is every shard of a plan known so far, and how many tracks
+// still wait for their report (their slices are not known yet).
+func knownShards(f folder.Folder, store *checkpoint.Store, p *plan, slicePages int, now time.Time) ([]*Shard, int) {
+	ceiling := p.job.SliceAds
+	if ceiling <= 0 {
+		ceiling = DefaultCeiling
+	}
+	x := sliceCtx{f: f, store: store, pageSize: p.job.MaxCount, ceiling: ceiling, maxPages: slicePages, now: now}
+	shards, waiting, err := x.planShards(p)
+	if err != nil {
+		return append(append([]*Shard(nil), p.reports...), p.fixed...), len(p.tracks)
+	}
+	n := 0
+	for _, trs := range waiting {
+		n += len(trs)
+	}
+	return shards, n
+}
+
+// addWaiting counts the tracks still waiting for their report as one pending
+// shard each of ads.
+func addWaiting(counts map[string]manifest.DatasetCounts, waiting int) {
+	if waiting == 0 {
+		return
+	}
+	c := counts[job.Ads]
+	c.Shards += waiting
+	c.Pending += waiting
+	counts[job.Ads] = c
 }
 
 // doneShards counts the planned shards the checkpoint records as done.
@@ -280,6 +356,32 @@ func doneShards(store *checkpoint.Store, shards []*Shard) int {
 		}
 	}
 	return n
+}
+
+// firstPart returns the first data file (a part or a raw twin) found in the
+// folder, or "" when it holds none.
+func firstPart(f folder.Folder) string {
+	found := ""
+	roots := []string{f.Raw()}
+	for _, t := range sink.Tables {
+		roots = append(roots, f.TableDir(t))
+	}
+	for _, root := range roots {
+		_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || found != "" {
+				return filepath.SkipDir
+			}
+			if !d.IsDir() && (strings.HasSuffix(d.Name(), folder.PartExt) || strings.HasSuffix(d.Name(), folder.RawExt)) {
+				found = path
+				return filepath.SkipAll
+			}
+			return nil
+		})
+		if found != "" {
+			return found
+		}
+	}
+	return ""
 }
 
 // StoredJob reads the job an output folder holds, without creating anything;
@@ -364,7 +466,7 @@ type liveManifest struct {
 	mu     sync.Mutex
 	path   string
 	job    job.Job
-	shards []*Shard
+	shards func() ([]*Shard, int)
 	store  *checkpoint.Store
 	man    manifest.Manifest
 	now    func() time.Time
@@ -380,7 +482,9 @@ func (l *liveManifest) write(run manifest.RunRecord, first bool) error {
 		l.man.Runs[len(l.man.Runs)-1] = run
 	}
 	if states, err := l.store.Shards(); err == nil {
-		l.man.Datasets = Count(l.job, l.shards, states)
+		shards, waiting := l.shards()
+		l.man.Datasets = Count(l.job, shards, states)
+		addWaiting(l.man.Datasets, waiting)
 		l.man.LastError = LastError(states)
 	}
 	day := l.now().UTC().Format("2006-01-02")
@@ -419,12 +523,20 @@ type quotaCounter struct {
 	now    func() time.Time
 }
 
+// throttled records a 429 rate_limit_exceeded answer of endpoint: such calls
+// may cost quota too, so status shows them.
+func (q *quotaCounter) throttled(endpoint string) {
+	if q.store != nil {
+		_ = q.store.AddThrottled(q.now().UTC().Format("2006-01-02"), endpoint)
+	}
+}
+
 func (q *quotaCounter) take(endpoint string) error {
 	if q.store == nil {
 		return nil
 	}
 	day := q.now().UTC().Format("2006-01-02")
-	used, ok, err := q.store.TakeUsage(day, q.budget)
+	used, ok, err := q.store.TakeUsage(day, endpoint, q.budget)
 	if err != nil {
 		return err
 	}

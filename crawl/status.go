@@ -3,6 +3,7 @@ package crawl
 import (
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,6 +25,18 @@ type Status struct {
 	// has ad-details.
 	DetailsOwed, DetailsRefused int
 	LastError                   *manifest.ErrorRecord
+	// Missing lists registered files that are not on disk (at most a few),
+	// and MissingCount counts them all: `adharvest check` tells more.
+	Missing      []string
+	MissingCount int
+	// Rejects counts the items the API sent that could not be decoded.
+	Rejects int
+	// Warnings are the shards' warnings ("shard: what"), at most a few, and
+	// WarningCount counts them all.
+	Warnings     []string
+	WarningCount int
+	// Usage is the day's requests per endpoint, with throttled answers.
+	Usage checkpoint.DayUsage
 	// Manifest is the folder's manifest.json, nil when it cannot be read.
 	Manifest *manifest.Manifest
 	// Live is set when a running harvest holds the checkpoint: the figures
@@ -62,9 +75,28 @@ func ReadStatus(dir string, now time.Time) (Status, error) {
 	if err != nil {
 		return s, err
 	}
-	s.Counts = Count(s.Job, Plan(s.Job), states)
+	shards, waiting := knownShards(f, store, newPlan(s.Job), 0, now)
+	s.Counts = Count(s.Job, shards, states)
+	addWaiting(s.Counts, waiting)
 	s.Day = now.UTC().Format("2006-01-02")
 	s.Requests, _ = store.Usage(s.Day)
+	s.Usage, _ = store.UsageOf(s.Day)
+	for _, st := range states {
+		s.Rejects += st.Rejects
+		for _, w := range st.Warnings {
+			if s.WarningCount++; len(s.Warnings) < 5 {
+				s.Warnings = append(s.Warnings, st.ID+": "+w)
+			}
+		}
+	}
+	_ = store.Files(func(rec checkpoint.File) error {
+		if _, err := os.Stat(f.Abs(rec.Path)); errors.Is(err, fs.ErrNotExist) {
+			if s.MissingCount++; len(s.Missing) < 3 {
+				s.Missing = append(s.Missing, rec.Path)
+			}
+		}
+		return nil
+	})
 	if s.Job.Has(job.AdDetails) {
 		if owed, refused, err := DetailsOwed(f, store); err == nil {
 			s.DetailsOwed, s.DetailsRefused = owed, refused

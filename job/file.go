@@ -21,6 +21,7 @@ import (
 type jobFile struct {
 	Datasets  StringList `yaml:"datasets" toml:"datasets"`
 	Window    string     `yaml:"window" toml:"window"`
+	SliceAds  int        `yaml:"slice_ads" toml:"slice_ads"`
 	MaxCount  int        `yaml:"max_count" toml:"max_count"`
 	fileQuery `yaml:",inline"`
 	Queries   []fileQuery `yaml:"queries" toml:"queries"`
@@ -120,7 +121,7 @@ func ParseFile(ext string, b []byte) (Job, error) {
 	default:
 		return Job{}, &FileError{Msg: fmt.Sprintf("%q is neither .yaml, .yml nor .toml", ext)}
 	}
-	job := Job{Datasets: f.Datasets, MaxCount: f.MaxCount}
+	job := Job{Datasets: f.Datasets, MaxCount: f.MaxCount, SliceAds: f.SliceAds}
 	if f.Window != "" {
 		days, err := ParseWindow(f.Window)
 		if err != nil {

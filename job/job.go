@@ -31,9 +31,10 @@ const (
 // comes after ads because it fetches the ads that ads found.
 var KnownDatasets = []string{Ads, AdDetails, AdReports, CommercialContent, Advertisers}
 
-// DefaultWindowDays splits date ranges into weeks: the sister Research API
-// produced fewer 500s with windows of about seven days.
-const DefaultWindowDays = 7
+// DefaultSliceAds is the most ads a planned slice of ad/query holds unless the
+// job says otherwise: 50 pages of 50, what a search_id lost at the end of a
+// slice may cost.
+const DefaultSliceAds = 2500
 
 // ErrNoDates is a job with a query that names no date range.
 var ErrNoDates = &FieldError{Field: "from", Msg: "a first and a last day are required (YYYY-MM-DD)"}
@@ -42,10 +43,16 @@ var ErrNoDates = &FieldError{Field: "from", Msg: "a first and a last day are req
 // It is stored in the checkpoint, and a folder's job never changes silently: a
 // different job needs --restart.
 type Job struct {
-	Datasets   []string `json:"datasets"`
-	WindowDays int      `json:"window_days"`
-	MaxCount   int      `json:"max_count"`
-	Queries    []Query  `json:"queries"`
+	Datasets []string `json:"datasets"`
+	// WindowDays, when above 0, cuts every date range into fixed windows of
+	// that many days (--window). 0, the default, plans slices from ad/report:
+	// as long as possible under SliceAds ads each (see package crawl).
+	WindowDays int `json:"window_days"`
+	// SliceAds is the most ads a planned slice may hold; 0 means
+	// DefaultSliceAds.
+	SliceAds int     `json:"slice_ads,omitempty"`
+	MaxCount int     `json:"max_count"`
+	Queries  []Query `json:"queries"`
 }
 
 // Query is one set of filters. Flags make a job of one query; a job file can
@@ -95,10 +102,7 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 	if j.Has(AdDetails) && !j.Has(Ads) {
 		return fieldErr("datasets", "ad-details fetches the ads that the ads dataset finds, so list ads too (ads,ad-details)")
 	}
-	if j.WindowDays == 0 {
-		j.WindowDays = DefaultWindowDays
-	}
-	if j.WindowDays < 1 || j.WindowDays > 366 {
+	if j.WindowDays < 0 || j.WindowDays > 366 {
 		return fieldErr("window", "%d days is outside 1..366", j.WindowDays)
 	}
 	if j.MaxCount == 0 {
@@ -107,11 +111,17 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 	if j.MaxCount < 1 || j.MaxCount > api.MaxCount {
 		return fieldErr("max_count", "%d is outside 1..%d, the page sizes the API serves", j.MaxCount, api.MaxCount)
 	}
+	if j.SliceAds != 0 && (j.SliceAds < j.MaxCount || j.SliceAds > 1_000_000) {
+		return fieldErr("slice_ads", "%d is outside %d..1000000 (at least one page of max_count)", j.SliceAds, j.MaxCount)
+	}
 	if len(j.Queries) == 0 {
 		return ErrNoDates
 	}
+	// advertiser/query takes neither dates nor countries: a job of
+	// advertisers alone needs neither.
+	undated := len(j.Datasets) == 1 && j.Datasets[0] == Advertisers
 	for i := range j.Queries {
-		if err := j.Queries[i].normalize(today); err != nil {
+		if err := j.Queries[i].normalize(today, undated); err != nil {
 			var fe *FieldError
 			if errors.As(err, &fe) && len(j.Queries) > 1 {
 				c := *fe
@@ -155,12 +165,16 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 	return nil
 }
 
-func (q *Query) normalize(today time.Time) error {
+func (q *Query) normalize(today time.Time, undated bool) error {
 	cs, err := countries.Parse(strings.Join(q.Countries, ","))
 	if err != nil {
 		return fieldErr("countries", "%v", err)
 	}
 	q.Countries = cs
+	if undated && strings.TrimSpace(q.From) == "" && strings.TrimSpace(q.To) == "" {
+		q.Countries, q.From, q.To = nil, "", ""
+		return q.normalizeFilters()
+	}
 	if strings.TrimSpace(q.From) == "" || strings.TrimSpace(q.To) == "" {
 		return ErrNoDates
 	}
@@ -181,7 +195,12 @@ func (q *Query) normalize(today time.Time) error {
 			to.Format("2006-01-02"), today.Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"))
 	}
 	q.From, q.To = from.Format("2006-01-02"), to.Format("2006-01-02")
+	return q.normalizeFilters()
+}
 
+// normalizeFilters puts a query's filters other than countries and dates in
+// canonical form.
+func (q *Query) normalizeFilters() error {
 	var terms []string
 	for _, t := range q.Terms {
 		t = strings.TrimSpace(t)
@@ -295,10 +314,16 @@ type Window struct{ From, To time.Time }
 func (w Window) Label() string { return w.From.Format("20060102") + "-" + w.To.Format("20060102") }
 
 // Windows splits a normalized query's range into windows of days, the last one
-// short.
+// short; days of 0 (adaptive planning) gives the whole range as one window.
 func (q Query) Windows(days int) []Window {
 	from, _ := api.ParseDay(q.From)
 	to, _ := api.ParseDay(q.To)
+	if q.From == "" || q.To == "" {
+		return nil
+	}
+	if days <= 0 {
+		return []Window{{From: from, To: to}}
+	}
 	var out []Window
 	for d := from; !d.After(to); d = d.AddDate(0, 0, days) {
 		end := d.AddDate(0, 0, days-1)

@@ -6,6 +6,8 @@
 package sink
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -24,17 +26,31 @@ const TempPrefix = ".tmp-"
 // directory. On any error the temporary file is removed and path is untouched.
 // Writing the same path twice replaces it, which makes re-flushing a part after a
 // crash idempotent.
-func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
+	_, err := WriteFileAtomicSum(path, write)
+	return err
+}
+
+// Sum is what a written file holds: its size and SHA-256 (hex).
+type Sum struct {
+	Size   int64
+	SHA256 string
+}
+
+// WriteFileAtomicSum is WriteFileAtomic that also returns the size and SHA-256
+// of what was written, hashed on the way to the disk, so that the checkpoint
+// can record what a later check must find.
+func WriteFileAtomicSum(path string, write func(w io.Writer) error) (sum Sum, err error) {
 	dir := filepath.Dir(path)
 	if err := failpoint.Hit(failpoint.WriteFile); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return sum, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
+		return sum, fmt.Errorf("create %s: %w", dir, err)
 	}
 	f, err := os.CreateTemp(dir, TempPrefix+filepath.Base(path)+"-*")
 	if err != nil {
-		return fmt.Errorf("create temporary file for %s: %w", path, err)
+		return sum, fmt.Errorf("create temporary file for %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -43,26 +59,54 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if err = write(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	if err = write(cw); err != nil {
+		return sum, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = failpoint.Hit(failpoint.PartWritten); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+		return sum, fmt.Errorf("write %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
+		return sum, fmt.Errorf("sync %s: %w", path, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
+		return sum, fmt.Errorf("close %s: %w", path, err)
 	}
 	if err = os.Chmod(tmp, 0o644); err != nil {
-		return err
+		return sum, err
 	}
 	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename into %s: %w", path, err)
+		return sum, fmt.Errorf("rename into %s: %w", path, err)
 	}
 	_ = failpoint.Hit(failpoint.PartRenamed)
-	return SyncDir(dir)
+	return Sum{Size: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, SyncDir(dir)
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// FileSum reads a file and returns its size and SHA-256.
+func FileSum(path string) (Sum, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Sum{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return Sum{}, err
+	}
+	return Sum{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // SyncDir fsyncs a directory so that renames and removals in it are durable.

@@ -40,17 +40,27 @@ var (
 	AdReports         = Table{Name: "ad_reports", Partition: "query_country", Key: []string{"query_country", "country_code", "date"}, Schema: parquet.SchemaOf(AdReportRow{})}
 	CommercialContent = Table{Name: "commercial_content", Partition: "country_code", Key: []string{"content_id", "country_code"}, Schema: parquet.SchemaOf(CommercialContentRow{})}
 	Advertisers       = Table{Name: "advertisers", Key: []string{"business_id", "search_term"}, Schema: parquet.SchemaOf(AdvertiserRow{})}
+	// Rejects holds the items the API sent that could not be decoded, one row
+	// per item, written with the part of the page they came in (so every
+	// dataset owns rejects of its own: see folder.Part).
+	Rejects = Table{Name: "rejects", Key: []string{"shard_id", "item_json"}, Schema: parquet.SchemaOf(RejectRow{}), Owner: "*"}
 )
 
 // Tables lists every table in the order the README documents them.
-var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers}
+var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers, Rejects}
 
-// OwnerName is the table whose shard ids name this table's files.
+// OwnerName is the table whose shard ids name this table's files. It is "*"
+// for a table every dataset writes (Rejects).
 func (t Table) OwnerName() string {
 	if t.Owner != "" {
 		return t.Owner
 	}
 	return t.Name
+}
+
+// OwnedBy reports whether the shards of table owner write files of t.
+func (t Table) OwnedBy(owner string) bool {
+	return t.OwnerName() == owner || t.Owner == "*"
 }
 
 // Lookup returns the table with the given name.
@@ -73,13 +83,39 @@ func writerOptions() []parquet.WriterOption {
 
 // WriteParquet writes rows to path atomically, zstd-compressed.
 func WriteParquet[T any](path string, rows []T) error {
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	_, err := WriteParquetSum(path, rows)
+	return err
+}
+
+// WriteParquetSum is WriteParquet that returns the file's size and SHA-256.
+func WriteParquetSum[T any](path string, rows []T) (Sum, error) {
+	return WriteFileAtomicSum(path, func(w io.Writer) error {
 		pw := parquet.NewGenericWriter[T](w, writerOptions()...)
 		if _, err := pw.Write(rows); err != nil {
 			return err
 		}
 		return pw.Close()
 	})
+}
+
+// ParquetRows reads a Parquet file's footer and returns its row count and
+// schema version (adharvest.schema_version), without reading the rows.
+func ParquetRows(path string) (rows int64, schema string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, "", err
+	}
+	pf, err := parquet.OpenFile(f, fi.Size())
+	if err != nil {
+		return 0, "", err
+	}
+	schema, _ = pf.Lookup("adharvest.schema_version")
+	return pf.NumRows(), schema, nil
 }
 
 // WriteEmpty writes a file with the table's schema and no rows. The DuckDB views

@@ -153,3 +153,17 @@ type AdvertiserRow struct {
 	CountryCode  *string `parquet:"country_code,optional"`
 	Provenance
 }
+
+// RejectRow is one item of a response that could not be decoded (table
+// rejects): the item as sent (cut at a few KiB), why it was refused, and where
+// it came from. The page's other items are stored as usual.
+type RejectRow struct {
+	Dataset   string `parquet:"dataset"`
+	Endpoint  string `parquet:"endpoint"`
+	Partition string `parquet:"partition"`
+	ItemIndex int32  `parquet:"item_index"`
+	ItemJSON  string `parquet:"item_json"`
+	Error     string `parquet:"error"`
+	LogID     string `parquet:"log_id"`
+	Provenance
+}

@@ -10,6 +10,7 @@ package testkit
 
 import (
 	"context"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -32,6 +33,23 @@ func StartAPI(t testing.TB, opts apitest.Options) *apitest.Server {
 	srv := apitest.Start(opts)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// StartCorrupt starts the fake API with opts behind apitest.Corrupt, which
+// spoils one item in every few with a value that cannot be decoded, and
+// returns the fake and the URL to harvest from. Both close when the test ends.
+func StartCorrupt(t testing.TB, opts apitest.Options, c apitest.CorruptOptions) (*apitest.Server, string) {
+	t.Helper()
+	srv := apitest.New(opts)
+	front := httptest.NewServer(apitest.Corrupt(srv.Handler(), c))
+	t.Cleanup(func() { front.Close(); srv.Close() })
+	return srv, front.URL
+}
+
+// SetEnvURL is SetEnv for a harvest from url (the front of StartCorrupt).
+func SetEnvURL(t *testing.T, url string) {
+	SetEnv(t, nil)
+	t.Setenv("ADHARVEST_API_URL", url)
 }
 
 // API is the client configuration for srv: its URL, the fake's default

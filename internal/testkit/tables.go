@@ -175,7 +175,7 @@ func Rows(t testing.TB, dir, table string) []string {
 
 // SameTables requires each table (every table when none is named) of dir to
 // hold exactly the Rows of ref, and ref to hold some, so that the comparison
-// means something.
+// means something; only rejects may be empty (a clean harvest has none).
 func SameTables(t testing.TB, ref, dir string, tables ...string) {
 	t.Helper()
 	if len(tables) == 0 {
@@ -185,7 +185,7 @@ func SameTables(t testing.TB, ref, dir string, tables ...string) {
 	}
 	for _, table := range tables {
 		want, got := Rows(t, ref, table), Rows(t, dir, table)
-		if len(want) == 0 {
+		if len(want) == 0 && table != sink.Rejects.Name {
 			t.Fatalf("%s: the reference is empty, so the comparison means nothing", table)
 		}
 		if strings.Join(want, "\n") != strings.Join(got, "\n") {
