@@ -19,7 +19,7 @@ func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
 		Usage: "write a harvest folder as one self-contained DuckDB database (and CSV files)",
-		UsageText: `adharvest export --out DIR --duckdb FILE [--csv FOLDER] [--force]
+		UsageText: `adharvest export --out DIR --duckdb FILE [--csv FOLDER [--csv-raw]] [--force]
 
 Every view becomes a real table of the same name (ads: one row per key, the newest
 fetch) and every _all view a table <table>_all (every fetch), plus harvest_manifest
@@ -27,7 +27,13 @@ fetch) and every _all view a table <table>_all (every fetch), plus harvest_manif
 counts as JSON text, the whole manifest.json), harvest_runs (one row per run) and
 harvest_datasets (one row per dataset). The file is built under a temporary name and
 renamed into place when complete; an existing FILE is kept unless --force.
---csv FOLDER also writes one CSV file per table, with a header row.
+--csv FOLDER also writes one CSV file per table, with a header row, into a temporary
+folder put in place when all are written: FOLDER never holds part of a set. The CSV is
+for spreadsheets: a text cell that starts with = + - @ or a tab or carriage return (an
+advertiser called "=HYPERLINK(...)") gets a leading ' so that it is shown, not run;
+numbers are never changed, nor is the database. --csv-raw writes every cell as it is.
+An export that is killed leaves nothing under the final names, and the next export
+removes its temporary files.
 
 Examples:
    adharvest export --out eea-2024-01 --duckdb eea-2024-01.duckdb
@@ -39,12 +45,13 @@ Examples:
 			&cli.StringFlag{Name: "duckdb", Usage: "the DuckDB database `FILE` to create"},
 			&cli.StringFlag{Name: "csv", Usage: "also write one CSV file per table into `FOLDER`"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing database file and CSV files"},
+			&cli.BoolFlag{Name: "csv-raw", Usage: "write CSV text cells as they are, even those a spreadsheet would run as a formula (= + - @)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			cmd := &ExportCommand{Out: c.String("out"), DuckDB: c.String("duckdb"), CSV: c.String("csv"), Force: c.Bool("force"), Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
+			cmd := &ExportCommand{Out: c.String("out"), DuckDB: c.String("duckdb"), CSV: c.String("csv"), Force: c.Bool("force"), CSVRaw: c.Bool("csv-raw"), Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
 			return cmd.Run(c.Context)
 		},
 	}
@@ -54,7 +61,9 @@ Examples:
 type ExportCommand struct {
 	Out, DuckDB, CSV string
 	Force            bool
-	Stdout, Stderr   io.Writer
+	// CSVRaw writes CSV cells as they are (see queries.WriteOptions.RawCSV).
+	CSVRaw         bool
+	Stdout, Stderr io.Writer
 }
 
 // Run exports.
@@ -68,6 +77,9 @@ func (o *ExportCommand) Run(ctx context.Context) error {
 	}
 	if dbFile == "" && csvDir == "" {
 		return usagef("give --duckdb FILE (and/or --csv FOLDER) to say where to export %s", out)
+	}
+	if o.CSVRaw && csvDir == "" {
+		return usagef("--csv-raw only changes the CSV files: add --csv FOLDER")
 	}
 	if dbFile != "" {
 		fi, err := os.Stat(dbFile)
@@ -85,12 +97,12 @@ func (o *ExportCommand) Run(ctx context.Context) error {
 		if fi, err := os.Stat(csvDir); err == nil && !fi.IsDir() {
 			return usagef("--csv %s is a file, not a folder", csvDir)
 		}
-		if !force {
-			for _, name := range queries.ExportTableNames() {
-				if p := filepath.Join(csvDir, name+".csv"); exportFileExists(p) {
-					return usagef("--csv %s already holds %s.csv; add --force to replace the CSV files", csvDir, name)
-				}
-			}
+		// Export's own rule, so that a set a killed export left partial is
+		// replaced without --force.
+		if err := queries.CheckExportTargets(queries.ExportOptions{CSVDir: csvDir, Force: force}); errors.Is(err, fs.ErrExist) {
+			return usagef("--csv %s already holds an export's CSV files; add --force to replace them", csvDir)
+		} else if err != nil {
+			return err
 		}
 	}
 
@@ -99,7 +111,7 @@ func (o *ExportCommand) Run(ctx context.Context) error {
 		return err
 	}
 	defer eng.Close()
-	res, err := eng.Export(ctx, queries.ExportOptions{DuckDB: dbFile, CSVDir: csvDir, Force: force})
+	res, err := eng.Export(ctx, queries.ExportOptions{DuckDB: dbFile, CSVDir: csvDir, Force: force, RawCSV: o.CSVRaw})
 	if errors.Is(err, fs.ErrExist) {
 		// Appeared while the export ran.
 		return &UsageError{Msg: err.Error()}
@@ -135,9 +147,4 @@ func (o *ExportCommand) Run(ctx context.Context) error {
 		fmt.Fprintf(w, "open it with any DuckDB client, e.g. duckdb %s \"SELECT count(*) FROM ads\"\n", dbFile)
 	}
 	return nil
-}
-
-func exportFileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }

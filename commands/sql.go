@@ -11,7 +11,6 @@ import (
 	"text/tabwriter"
 
 	"adharvest/queries"
-	"adharvest/sink"
 	"adharvest/sqlprompt"
 
 	"github.com/urfave/cli/v2"
@@ -27,10 +26,13 @@ type SQLCommand struct {
 	Query      string // the canned analysis to run
 	List       bool   // list the canned analyses
 	PrintViews bool
-	Args       []string // the query, or "-" for standard input
-	Stdin      io.Reader
-	Stdout     io.Writer
-	Stderr     io.Writer
+	// CSVRaw writes CSV cells as they are, without the single quote that
+	// keeps spreadsheets from running text as a formula.
+	CSVRaw bool
+	Args   []string // the query, or "-" for standard input
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
 	// Interrupt is passed to the prompt (see Env.Interrupt).
 	Interrupt func(f func())
 }
@@ -39,7 +41,7 @@ func sqlCommand(env Env) *cli.Command {
 	return &cli.Command{
 		Name:  "sql",
 		Usage: "run SQL over a harvest folder with embedded DuckDB",
-		UsageText: `adharvest sql --out DIR [--format table|csv|json|parquet] [--output FILE] "SELECT ..." | -
+		UsageText: `adharvest sql --out DIR [--format table|csv|json|parquet] [--csv-raw] [--output FILE] "SELECT ..." | -
 adharvest sql --out DIR --query NAME [--format ...] [--output FILE]
 adharvest sql --list
 adharvest sql --out DIR --print-views [--output FILE]
@@ -49,6 +51,9 @@ Every table is a view: ads (one row per ad_id and country_code, the newest fetch
 ads_all (every fetch). An error shows DuckDB's message with the line and column at fault.
 --output writes the file atomically (a temporary name, then a rename). A query that starts
 with "--" (a comment) goes after a "--" argument, or on standard input.
+CSV is for spreadsheets: a text cell that starts with = + - @ or a tab or carriage return
+(an advertiser called "=HYPERLINK(...)") gets a leading ' so that it is shown, not run;
+numbers are never changed. --csv-raw writes every cell exactly as it is.
 
 Examples:
    adharvest sql --out eea-2024-01 "SELECT country_code, count(*) AS ads FROM ads GROUP BY 1 ORDER BY 2 DESC"
@@ -69,11 +74,12 @@ Examples:
 			&cli.StringFlag{Name: "query", Usage: "run the canned analysis `NAME` (see --list)"},
 			&cli.BoolFlag{Name: "list", Usage: "list the canned analyses, with what each shows"},
 			&cli.BoolFlag{Name: "print-views", Usage: "print the view definitions as SQL that any DuckDB client can run"},
+			&cli.BoolFlag{Name: "csv-raw", Usage: "with --format csv, write text cells as they are, even those a spreadsheet would run as a formula (= + - @)"},
 		},
 		Action: func(c *cli.Context) error {
 			cmd := &SQLCommand{
 				Out: c.String("out"), Format: c.String("format"), FormatSet: c.IsSet("format"), Output: c.String("output"),
-				Query: c.String("query"), List: c.Bool("list"), PrintViews: c.Bool("print-views"), Args: c.Args().Slice(),
+				Query: c.String("query"), List: c.Bool("list"), PrintViews: c.Bool("print-views"), CSVRaw: c.Bool("csv-raw"), Args: c.Args().Slice(),
 				Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Interrupt: env.Interrupt,
 			}
 			return cmd.Run(c.Context)
@@ -100,6 +106,9 @@ func (o *SQLCommand) Run(ctx context.Context) error {
 	}
 	if format == "parquet" && output == "" {
 		return usagef("--format parquet needs --output FILE")
+	}
+	if o.CSVRaw && (format != "csv" || o.PrintViews) {
+		return usagef("--csv-raw only changes the output of --format csv")
 	}
 	if output != "" {
 		if err := checkOutputFile(output); err != nil {
@@ -158,6 +167,9 @@ func (o *SQLCommand) Run(ctx context.Context) error {
 		if output != "" || format == "parquet" {
 			return usagef("the interactive prompt writes to the terminal: give a query to use --output")
 		}
+		if o.CSVRaw {
+			return usagef("the interactive prompt does not take --csv-raw: give a query to write raw CSV")
+		}
 		eng, err := queries.Open(ctx, out)
 		if err != nil {
 			return err
@@ -190,7 +202,8 @@ func (o *SQLCommand) Run(ctx context.Context) error {
 		return queryError(ctx, err, query)
 	}
 	defer rows.Close()
-	err = writeResult(w, output, func(w io.Writer) error { return queries.Write(w, format, rows) })
+	wopts := queries.WriteOptions{RawCSV: o.CSVRaw}
+	err = writeResult(w, output, func(w io.Writer) error { return queries.WriteWith(w, format, rows, wopts) })
 	return queryError(ctx, err, query)
 }
 
@@ -206,12 +219,13 @@ func queryError(ctx context.Context, err error, query string) error {
 	return queries.Explain(err, query)
 }
 
-// writeResult writes through write to w, or atomically to the file output.
+// writeResult writes through write to w, or atomically to the file output
+// (and removes what an earlier, killed write of output left).
 func writeResult(w io.Writer, output string, write func(io.Writer) error) error {
 	if output == "" {
 		return write(w)
 	}
-	return sink.WriteFileAtomic(output, write)
+	return queries.WriteFileAtomic(output, write)
 }
 
 // checkOutputFile is a usage error unless output can be written: its folder

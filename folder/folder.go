@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"adharvest/sink"
 )
@@ -133,19 +134,76 @@ func cutPrefix(s, prefix string) (string, bool) {
 	return s, false
 }
 
-// Glob is the pattern that matches exactly a table's committed data files
-// under root (the folder itself, or a placeholder folder with the same
-// layout). Temporary files start with sink.TempPrefix and end in a random
-// suffix, so they never match.
-func Glob(root string, t sink.Table) string {
+// Glob is the filepath.Glob pattern that matches exactly a table's committed
+// data files under root (the folder itself, or a placeholder folder with the
+// same layout). Temporary files start with sink.TempPrefix and end in a
+// random suffix, so they never match.
+//
+// root is a name, not a pattern: an output folder may legitimately be called
+// "run[1]" or "a*b", and read as a pattern such a name matches a sibling
+// folder ("run1") or nothing at all. Its pattern characters are escaped, so
+// only the table's own layout below root is matched by pattern.
+func Glob(root string, t sink.Table) string { return tableGlob(escapeGlob(root), t) }
+
+// Glob is the pattern of a table's committed data files in this folder.
+func (f Folder) Glob(t sink.Table) string { return Glob(f.Dir, t) }
+
+// DuckDBGlob is Glob for DuckDB's file readers (read_parquet and the like),
+// whose glob syntax differs from filepath.Match's: it has no escape
+// character, so each pattern character of root is written as a one-character
+// class ("[[]", "[*]", "[?]"), and it splits paths at backslashes on every
+// system. A backslash in a folder name (legal outside Windows) therefore
+// cannot be spelt at all; it is matched by "?", and exact is false: the
+// pattern may then also match a sibling folder that differs from root in that
+// character only, and the caller must keep the files under TableDir alone
+// (by their filename).
+func DuckDBGlob(root string, t sink.Table) (pattern string, exact bool) {
+	var b strings.Builder
+	exact = true
+	for _, r := range root {
+		switch {
+		case r == '[' || r == '*' || r == '?':
+			b.WriteByte('[')
+			b.WriteRune(r)
+			b.WriteByte(']')
+		case r == '\\' && filepath.Separator != '\\':
+			b.WriteByte('?')
+			exact = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return tableGlob(b.String(), t), exact
+}
+
+// tableGlob is the pattern of a table's files below an already escaped root.
+func tableGlob(root string, t sink.Table) string {
 	if t.Partition == "" {
 		return filepath.Join(root, t.Name, "*"+PartExt)
 	}
 	return filepath.Join(root, t.Name, t.Partition+"=*", "*"+PartExt)
 }
 
-// Glob is the pattern of a table's committed data files in this folder.
-func (f Folder) Glob(t sink.Table) string { return Glob(f.Dir, t) }
+// escapeGlob escapes the characters filepath.Match treats as special. On
+// Windows, where the backslash separates folders instead of escaping, and
+// where "*" and "?" cannot be in a name, "[" is written as the class "[[]".
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case filepath.Separator == '\\' && (r == '[' || r == '*' || r == '?'):
+			b.WriteByte('[')
+			b.WriteRune(r)
+			b.WriteByte(']')
+		case filepath.Separator != '\\' && (r == '[' || r == '*' || r == '?' || r == '\\'):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
 
 // Artifacts lists everything a harvest writes into the folder besides its
 // crawl state, for --restart to remove: every table folder, the raw twins,

@@ -50,3 +50,39 @@ func TestPartNames(t *testing.T) {
 		t.Error("a file that is not a part parsed as one")
 	}
 }
+
+// TestGlobTakesTheRootLiterally: a root whose name holds pattern characters
+// (or a backslash, filepath.Match's escape) matches exactly its own parts,
+// never a sibling's that the name, read as a pattern, would match.
+func TestGlobTakesTheRootLiterally(t *testing.T) {
+	for _, tc := range []struct{ root, decoy string }{
+		{"run[1]", "run1"},
+		{"a*b", "aXb"},
+		{"q?", "qX"},
+		{`back\slash`, "backslash"},
+		{`x[\]y`, `x\y`},
+		{"country_code=ZZ", ""},
+	} {
+		base := t.TempDir()
+		root := filepath.Join(base, tc.root)
+		for _, tb := range []sink.Table{sink.Ads, sink.AdDetails} {
+			want := New(root).Part(tb, "FR", "s", 0)
+			paths := []string{want}
+			if tc.decoy != "" {
+				paths = append(paths, New(filepath.Join(base, tc.decoy)).Part(tb, "FR", "s", 0))
+			}
+			for _, p := range paths {
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			m, err := filepath.Glob(Glob(root, tb))
+			if err != nil || len(m) != 1 || m[0] != want {
+				t.Errorf("%s %s: Glob matched %q (%v), want only %q", tc.root, tb.Name, m, err, want)
+			}
+		}
+	}
+}

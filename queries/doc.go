@@ -15,18 +15,25 @@
 // A file refers to its data only through template placeholders, never through a
 // path, so it does not depend on where the output folder is:
 //
-//	{{source "ads"}}  the table's files: a read_parquet(...) call over
-//	                  DIR/ads/country_code=*/*.parquet with hive_partitioning,
-//	                  hive_types={'country_code': VARCHAR} (so the country "NO"
-//	                  is never cast to a boolean) and union_by_name=true (so files
-//	                  written by older schema versions, with fewer columns, still
-//	                  read, their missing columns as NULL);
+//	{{source "ads"}}  the table's files: a read_parquet(...) over
+//	                  DIR/ads/country_code=*/*.parquet with union_by_name=true
+//	                  (so files written by older schema versions, with fewer
+//	                  columns, still read, their missing columns as NULL),
+//	                  wrapped in a subquery that adds the partition column;
 //	{{key "ads"}}     the table's key columns (sink.Table.Key), quoted and
 //	                  comma-separated.
 //
-// Partition columns are not stored in the files (Spark forbids it); DuckDB
-// recovers them from the folder names, and the temporary files that sink writes
-// (".tmp-…", never ending in ".parquet") are not matched by the glob.
+// Partition columns are not stored in the files (Spark forbids it). The views
+// recover them from the name of the folder each file is in, always as VARCHAR
+// (so the country "NO" is never cast to a boolean), and not with DuckDB's
+// hive_partitioning, which reads every key=value segment of the whole path: an
+// output folder inside "country_code=ZZ/" would make every ad ZZ. DuckDB still
+// checks a filter on the partition column against the file names before it
+// opens any file. The output folder's own name is escaped in the pattern
+// (folder.DuckDBGlob), so that a folder called "run[1]" or "a*b" reads its own
+// files and no sibling's. The temporary files that sink writes (".tmp-…",
+// never ending in ".parquet") are not matched by the pattern.
+//
 // Adding a table is a matter of adding it to sink.Tables and adding one .sql
 // file here; the tests fail until both exist.
 //
@@ -48,22 +55,33 @@
 //
 // DuckDB cannot create a view over a glob that matches no file, and a view
 // whose columns depend on what happens to be on disk would break saved queries.
-// When a table has no committed file yet, Open writes a 0-row file with the
-// table's Parquet schema (sink.Table.WriteEmpty) into a private temporary
-// folder with the same Hive layout (TMP/ads/country_code=XX/empty.parquet) and
-// points the views there, so that they exist with exactly the columns and types
-// real data would give, and no rows. Close removes that folder. Views, which
-// cannot leave files behind, replaces the placeholder of such a table with an
-// equivalent typed empty SELECT instead.
+// When a table has no committed file yet, its views read a typed empty SELECT
+// instead, with exactly the columns and types real data would give: Open
+// writes a 0-row file with the table's Parquet schema (sink.Table.WriteEmpty)
+// into a private folder of the system temporary directory, asks DuckDB to
+// DESCRIBE it, and removes the folder before it returns, so that an engine
+// killed while open leaves nothing behind. Views prints the same SELECT.
 //
 // A view is bound to files or to the empty placeholder when Open runs: a table
 // that receives its first file while an Engine is open stays empty until the
 // next Open (tables that already had files see new files on every query).
+//
+// # Leftovers of killed processes
+//
+// A process killed with SIGKILL cleans nothing up. Every temporary file and
+// folder this package creates (the database an export builds, the folder its
+// CSV files are written to, the placeholder folder) is named after its
+// process and host, and the next run that writes the same target removes
+// those whose process is gone, and only those (see leftovers.go). The CSV
+// files of an export are written into a temporary folder and published as a
+// set, so that a partial set never has the final names.
 //
 // # Output
 //
 // Write streams *sql.Rows as an aligned table, CSV or JSON. It knows the Go
 // types that duckdb-go returns and uses each column's DuckDB type name to pick
 // the rendering (a DATE and a TIMESTAMP are both time.Time in Go). BIGINT ids
-// above 2^53 are written exactly in every format.
+// above 2^53 are written exactly in every format. CSV is written for
+// spreadsheets: text cells that a spreadsheet would run as a formula get a
+// leading single quote, unless WriteOptions.RawCSV.
 package queries

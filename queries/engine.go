@@ -12,16 +12,18 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
 
 	"adharvest/folder"
+	"adharvest/internal/failpoint"
 	"adharvest/sink"
 )
 
 // Engine is an in-memory DuckDB database with the views of one output folder.
 // It is safe for concurrent use, like the *sql.DB it wraps.
 type Engine struct {
-	db    *sql.DB
-	dir   string          // absolute output folder
-	tmp   string          // private folder of empty placeholder files, or ""
-	empty map[string]bool // tables whose views read a placeholder
+	db  *sql.DB
+	dir string // absolute output folder
+	// empty holds, for each table without a committed file, the typed empty
+	// SELECT that its views read instead.
+	empty map[string]string
 	views []viewFile
 }
 
@@ -58,33 +60,21 @@ func Open(ctx context.Context, dir string) (_ *Engine, err error) {
 		return nil, err
 	}
 
-	e := &Engine{dir: abs, empty: map[string]bool{}, views: views}
+	e := &Engine{dir: abs, empty: map[string]string{}, views: views}
 	defer func() {
 		if err != nil {
 			e.Close()
 		}
 	}()
-	roots := map[string]string{}
+	var empty []sink.Table
 	for _, t := range sink.Tables {
 		files, err := filepath.Glob(folder.Glob(abs, t))
 		if err != nil {
 			return nil, fmt.Errorf("list %s files: %w", t.Name, err)
 		}
-		if len(files) > 0 {
-			roots[t.Name] = abs
-			continue
+		if len(files) == 0 {
+			empty = append(empty, t)
 		}
-		if e.tmp == "" {
-			if e.tmp, err = os.MkdirTemp("", "adharvest-views-"); err != nil {
-				return nil, fmt.Errorf("placeholder folder: %w", err)
-			}
-		}
-		// "XX" is never a real value, and with no rows it is never seen.
-		if err := t.WriteEmpty(filepath.Join(folder.New(e.tmp).PartitionDir(t, "XX"), "empty.parquet")); err != nil {
-			return nil, fmt.Errorf("placeholder for %s: %w", t.Name, err)
-		}
-		roots[t.Name] = e.tmp
-		e.empty[t.Name] = true
 	}
 
 	if e.db, err = sql.Open("duckdb", ""); err != nil {
@@ -94,12 +84,14 @@ func Open(ctx context.Context, dir string) (_ *Engine, err error) {
 	// built in (it is in duckdb-go's bundled library). Write renders times
 	// in UTC whatever the session time zone.
 	e.db.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'")
+	if err := e.placeholders(ctx, empty); err != nil {
+		return nil, err
+	}
 	source := func(t sink.Table) (string, error) {
-		root, ok := roots[t.Name]
-		if !ok {
-			return "", fmt.Errorf("no table %q", t.Name)
+		if q, ok := e.empty[t.Name]; ok {
+			return q, nil
 		}
-		return readParquet(root, t), nil
+		return readParquet(abs, t), nil
 	}
 	for _, v := range views {
 		script, err := v.render(source)
@@ -120,18 +112,62 @@ func (e *Engine) DB() *sql.DB { return e.db }
 // Dir is the absolute output folder the views read.
 func (e *Engine) Dir() string { return e.dir }
 
-// Close closes the database and removes the placeholder files.
+// Close closes the database.
 func (e *Engine) Close() error {
-	var errs []error
-	if e.db != nil {
-		errs = append(errs, e.db.Close())
-		e.db = nil
+	if e.db == nil {
+		return nil
 	}
-	if e.tmp != "" {
-		errs = append(errs, os.RemoveAll(e.tmp))
-		e.tmp = ""
+	err := e.db.Close()
+	e.db = nil
+	return err
+}
+
+// viewsPrefix starts the name of the private folder, in the system temporary
+// directory, where Open writes placeholder files.
+const viewsPrefix = "adharvest-views-"
+
+// placeholderPoint is the failpoint (see internal/failpoint) passed after
+// each placeholder file is written, so that tests can kill the process while
+// the folder exists.
+const placeholderPoint = "views-placeholder"
+
+// placeholders sets e.empty for every table in tables, which have no
+// committed file: the typed empty SELECT that DESCRIBE gives over a 0-row
+// file with the table's schema and layout (sink.Table.WriteEmpty), so that
+// the views have exactly the columns and types that real files would give.
+// The files live in a private folder of the system temporary directory only
+// while Open runs, which removes it before returning; a process killed in
+// that moment leaves it behind, and the next Open removes it (see
+// sweepLeftovers).
+func (e *Engine) placeholders(ctx context.Context, tables []sink.Table) (err error) {
+	if len(tables) == 0 {
+		return nil
 	}
-	return errors.Join(errs...)
+	sweepLeftovers(os.TempDir(), viewsPrefix)
+	tmp, err := os.MkdirTemp("", tempPattern(viewsPrefix))
+	if err != nil {
+		return fmt.Errorf("placeholder folder: %w", err)
+	}
+	defer func() {
+		if rerr := os.RemoveAll(tmp); err == nil && rerr != nil {
+			err = fmt.Errorf("placeholder folder: %w", rerr)
+		}
+	}()
+	for _, t := range tables {
+		// "XX" is never a real value, and with no rows it is never seen.
+		if err := t.WriteEmpty(filepath.Join(folder.New(tmp).PartitionDir(t, "XX"), "empty.parquet")); err != nil {
+			return fmt.Errorf("placeholder for %s: %w", t.Name, err)
+		}
+		if err := failpoint.Hit(placeholderPoint); err != nil {
+			return err
+		}
+	}
+	for _, t := range tables {
+		if e.empty[t.Name], err = e.emptySelect(ctx, tmp, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Query runs any statement (or several separated by semicolons; the rows are

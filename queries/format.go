@@ -39,6 +39,22 @@ func text(v any, t *dtype) string {
 	return fmt.Sprint(v)
 }
 
+// isText reports whether v, a non-NULL value of type t, is text: a string
+// (VARCHAR, ENUM, JSON…) or the bytes of a BLOB, whose cells may hold
+// anything a stranger wrote. Numbers, dates, times, intervals, UUIDs and
+// nested values (whose cells are JSON, starting with "[" or "{") are not.
+func isText(v any, t *dtype) bool {
+	switch x := v.(type) {
+	case string:
+		return true
+	case []byte:
+		return !(t.base() == "UUID" && len(x) == 16)
+	case duckdb.Union:
+		return isText(x.Value, t.member(x.Tag))
+	}
+	return false
+}
+
 // scalar renders the scalar types whose text is the same in every format.
 // quoted reports whether JSON needs the text as a string (true) or as a number
 // or literal (false).

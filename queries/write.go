@@ -31,7 +31,8 @@ var tableRowLimit = 10_000 // a variable so that tests can lower it
 //     about 60 columns with "…", and rows past the first 10,000 are counted but
 //     not shown.
 //   - csv: RFC 4180 as written by encoding/csv (LF line ends), a header row,
-//     NULL as an empty field.
+//     NULL as an empty field, and a single quote before text that
+//     spreadsheets would run as a formula (see WriteOptions.RawCSV).
 //   - json: one array of objects, one object per line, members in column
 //     order (a repeated column name gets a _1, _2… suffix). Integers of any size
 //     and decimals are JSON numbers written exactly, dates "YYYY-MM-DD",
@@ -43,6 +44,25 @@ var tableRowLimit = 10_000 // a variable so that tests can lower it
 // written as they are scanned, so results of any size stream in constant
 // memory.
 func Write(w io.Writer, format string, rows *sql.Rows) (err error) {
+	return WriteWith(w, format, rows, WriteOptions{})
+}
+
+// WriteOptions adjust Write.
+type WriteOptions struct {
+	// RawCSV writes every CSV cell exactly as its value. Without it, a text
+	// cell that starts with "=", "+", "-", "@", a tab or a carriage return
+	// gets a leading single quote: CSV is mostly opened in spreadsheets,
+	// which run such a cell as a formula, and advertiser names, ad texts and
+	// search terms come from strangers ("=HYPERLINK(…)" sends whoever
+	// clicks it, with the row's data, to the author's server). This is
+	// OWASP's advice for CSV injection. Only text values (VARCHAR, ENUM,
+	// BLOB) are touched: a negative number, date or interval is data, and
+	// spreadsheets read it as such.
+	RawCSV bool
+}
+
+// WriteWith is Write with options.
+func WriteWith(w io.Writer, format string, rows *sql.Rows, opts WriteOptions) (err error) {
 	defer func() {
 		if cerr := rows.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -53,7 +73,7 @@ func Write(w io.Writer, format string, rows *sql.Rows) (err error) {
 	case "table":
 		write = writeTable
 	case "csv":
-		write = writeCSV
+		write = func(w io.Writer, cols []column, s *scanner) error { return writeCSV(w, cols, s, !opts.RawCSV) }
 	case "json":
 		write = writeJSON
 	default:
@@ -97,7 +117,10 @@ func (s *scanner) next() (bool, error) {
 	return true, nil
 }
 
-func writeCSV(w io.Writer, cols []column, s *scanner) error {
+// writeCSV writes the CSV format; with safe, text cells that a spreadsheet
+// would take for a formula are neutralised (see WriteOptions.RawCSV). The
+// header is the query's column names, not data, and is written as it is.
+func writeCSV(w io.Writer, cols []column, s *scanner, safe bool) error {
 	cw := csv.NewWriter(w)
 	record := make([]string, len(cols))
 	for i, c := range cols {
@@ -117,6 +140,9 @@ func writeCSV(w io.Writer, cols []column, s *scanner) error {
 		}
 		for i, v := range s.vals {
 			record[i] = text(v, cols[i].typ)
+			if safe && isText(v, cols[i].typ) && formulaLike(record[i]) {
+				record[i] = "'" + record[i]
+			}
 		}
 		if err := cw.Write(record); err != nil {
 			return err
@@ -124,6 +150,19 @@ func writeCSV(w io.Writer, cols []column, s *scanner) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// formulaLike reports whether a spreadsheet opening s from a CSV file would
+// read it as a formula (or, after a tab or carriage return it trims, as one).
+func formulaLike(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
 }
 
 func writeJSON(w io.Writer, cols []column, s *scanner) error {
