@@ -108,7 +108,14 @@ type Shard struct {
 	Stop string `json:"stop,omitempty"`
 	// Split names the slices that replaced this one: its two halves, after
 	// it came back short.
-	Split     []string  `json:"split,omitempty"`
+	Split []string `json:"split,omitempty"`
+	// Overlap counts the ads the slice returned that its predecessor (the
+	// slice it took over from) holds already; they count as harvested.
+	Overlap int64 `json:"overlap,omitempty"`
+	// Narrowed is the oldest day (YYYY-MM-DD) a slice reached before its
+	// search_id died across a quota reset: the slice stands for the days
+	// after it, and a new slice (named in Split) for the days up to it.
+	Narrowed  string    `json:"narrowed,omitempty"`
 	Err       string    `json:"error,omitempty"`
 	LogID     string    `json:"log_id,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -600,4 +607,23 @@ func (s *Store) ShardAdIDs(id string) (map[int64]bool, error) {
 		})
 	})
 	return seen, err
+}
+
+// ShardAdParts returns the ads of each committed part of an ads shard, in
+// part order.
+func (s *Store) ShardAdParts(id string) ([][]AdSeen, error) {
+	var out [][]AdSeen
+	err := s.db.View(func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketAds)
+		if root == nil || root.Bucket([]byte(id)) == nil {
+			return nil
+		}
+		return root.Bucket([]byte(id)).ForEach(func(_, v []byte) error {
+			var part []AdSeen
+			err := decodeAds(v, func(a AdSeen) { part = append(part, a) })
+			out = append(out, part)
+			return err
+		})
+	})
+	return out, err
 }

@@ -204,7 +204,7 @@ func TestReportOfFoldersWithoutData(t *testing.T) {
 	empty := t.TempDir()
 	withManifest := harvestForAnalysis(t, apitest.Options{Quirks: true, DailyQuota: 1}, commands.ExitResume)
 	for _, dir := range []string{empty, withManifest} {
-		for _, sub := range []string{"ads", "ad_reports", "ad_details", "ad_detail_reach_by_country", "ad_detail_target_countries", "ad_detail_target_ages", "ad_detail_target_genders", "commercial_content", "advertisers", "rejects", "raw"} {
+		for _, sub := range []string{"ads", "ad_reports", "ad_details", "ad_detail_reach_by_country", "ad_detail_target_countries", "ad_detail_target_ages", "ad_detail_target_genders", "commercial_content", "advertisers", "rejects", "coverage", "raw"} {
 			os.RemoveAll(filepath.Join(dir, sub))
 		}
 		if code, _, stderr := runCLI(t, "report", "--out", dir); code != 0 {

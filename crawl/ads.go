@@ -27,6 +27,7 @@ var adsDataset = &dataset{
 func writeAds(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
 	var rows []sink.AdRow
 	var rejects []sink.RejectRow
+	var overlap int64
 	seen := map[int64]bool{}
 	err := decodePages(pages, api.DecodeAdQuery, func(p checkpoint.Page, d api.AdQueryPage) {
 		rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
@@ -35,6 +36,10 @@ func writeAds(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, erro
 				continue
 			}
 			seen[a.Ad.ID.V] = true
+			if sh.exclude[a.Ad.ID.V] {
+				overlap++ // the slice before it holds this ad already
+				continue
+			}
 			rows = append(rows, sink.AdRow{
 				AdFields:   adFields(a.Ad.ID.V, a.Ad, a.Advertiser),
 				Provenance: sh.provenance(p),
@@ -51,6 +56,7 @@ func writeAds(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, erro
 	if err != nil {
 		return w, err
 	}
+	w.overlap = overlap
 	w.ads = make([]checkpoint.AdSeen, len(rows))
 	for i, r := range rows {
 		w.ads[i] = adSeen(r.AdID, r.FirstShownDate, r.LastShownDate)

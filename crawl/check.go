@@ -219,7 +219,9 @@ func verify(ctx context.Context, f folder.Folder, store *checkpoint.Store) (foun
 	}
 	roots := []string{f.Raw()}
 	for _, t := range sink.Tables {
-		roots = append(roots, f.TableDir(t))
+		if !t.Derived {
+			roots = append(roots, f.TableDir(t))
+		}
 	}
 	for _, root := range roots {
 		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {

@@ -22,6 +22,7 @@ import (
 	"adharvest/job"
 	"adharvest/sink"
 	"adharvest/tiktok"
+	"adharvest/tiktok/api"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -297,11 +298,33 @@ func (c *Crawler) runShard(ctx context.Context, sh *Shard) (checkpoint.Shard, er
 		e := sh.Expected
 		st.Expected = &e
 	}
+	if err := loadExclude(c.Store, sh); err != nil {
+		return st, err
+	}
+	var resumedFrom time.Time
+	if ok && st.Pages > 0 && st.HasMore {
+		resumedFrom = st.UpdatedAt // when its last page came in
+	}
 	st.Status, st.Err, st.LogID = checkpoint.StatusRunning, "", ""
 	if err := c.Store.SaveShard(st); err != nil {
 		return st, err
 	}
-	crawlErr := c.pageShard(ctx, sh, &st)
+	crawlErr := c.pageShard(ctx, sh, &st, resumedFrom)
+	var ne *narrowError
+	if errors.As(crawlErr, &ne) {
+		// The slice ends here, at the oldest day it reached; the days up to
+		// that day (included: it may have been reached in part) are a new
+		// slice that the scheduler runs next.
+		child := sh.narrowed(ne.day)
+		st.Narrowed, st.Split = ne.day.Format("2006-01-02"), []string{child.ID}
+		st.Reason = "search_id expired overnight: the days up to " + st.Narrowed + " are sliced anew"
+		st.HasMore = false
+		if st.Expected != nil && sh.counts != nil {
+			e := expectedIn(sh.counts, ne.day.AddDate(0, 0, 1), sh.Window.To)
+			st.Expected = &e
+		}
+		crawlErr = nil
+	}
 	done := crawlErr == nil
 	if err := c.flush(sh, &st, done, crawlErr); err != nil {
 		return st, errors.Join(crawlErr, err)
@@ -310,7 +333,7 @@ func (c *Crawler) runShard(ctx context.Context, sh *Shard) (checkpoint.Shard, er
 }
 
 // pageShard fetches pages until the shard is complete.
-func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard) error {
+func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard, resumedFrom time.Time) error {
 	pending, err := c.Store.Pending(sh.ID)
 	if err != nil {
 		return err
@@ -342,13 +365,25 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 		resp, err := c.Client.Call(ctx, sh.ds.endpoint, sh.ds.fields, body)
 		if err != nil {
 			if errors.Is(err, tiktok.ErrSearchIDExpired) && st.NextSearchID != "" {
-				if idRetries < c.SearchIDRetries {
+				// A chain begun on an earlier UTC day died at the quota's
+				// reset, as search_ids are seen to: retrying cannot help.
+				stale := !resumedFrom.IsZero() && resumedFrom.UTC().Format("2006-01-02") != c.Now().UTC().Format("2006-01-02")
+				if !stale && idRetries < c.SearchIDRetries {
 					idRetries++
 					c.Logf("%s: search_id rejected, retry %d of %d: %v", sh.ID, idRetries, c.SearchIDRetries, err)
 					if err := sleep(ctx, c.SearchIDWait); err != nil {
 						return err
 					}
 					continue
+				}
+				// The pages fetched stay: when they came newest first, the
+				// slice ends at the oldest day they reached and the days up
+				// to it become a new slice; otherwise it starts again.
+				if sh.ds == adsDataset && sh.track != nil {
+					if d, ok := c.reached(sh); ok && d.After(sh.Window.From) {
+						c.Logf("%s: search_id expired at page %d; keeping the pages fetched and slicing the days up to %s anew", sh.ID, st.Pages, d.Format("2006-01-02"))
+						return &narrowError{day: d}
+					}
 				}
 				if st.Restarts >= c.MaxRestarts {
 					return fmt.Errorf("%s page %d: search_id rejected after %d restarts: %w", sh.ID, st.Pages, st.Restarts, err)
@@ -443,6 +478,9 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 		pw.add(raw, sh.ds.table.Name, true, int64(len(pages)), sum)
 		st.Parts++
 		st.Rows += w.rows
+		if !done {
+			st.Overlap += w.overlap
+		}
 	}
 	switch {
 	case done:
@@ -458,7 +496,7 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 			for _, a := range w.ads {
 				ids[a.ID] = true
 			}
-			st.Harvested = int64(len(ids))
+			st.Harvested = int64(len(ids)) + st.Overlap + w.overlap
 		}
 	case crawlErr != nil && asStop(crawlErr, context.Background()) == nil:
 		st.Status, st.Err = checkpoint.StatusFailed, c.Client.Scrub(crawlErr.Error())
@@ -541,6 +579,22 @@ func writeRaw(path string, pages []checkpoint.Page) (sink.Sum, error) {
 // just before a crash, or parts of a shard that was restarted). Files that do
 // not follow adharvest's naming are left alone.
 func Sweep(f folder.Folder, store *checkpoint.Store, shards []*Shard) error {
+	// A kill during an atomic write of a file the harvest itself owns (the
+	// manifest, the coverage table) leaves its temporary file there; other
+	// temporary files at the top (a report being written) are not its own.
+	for dir, prefix := range map[string]string{
+		f.Dir:                     sink.TempPrefix + filepath.Base(f.Manifest()),
+		f.TableDir(sink.Coverage): sink.TempPrefix,
+	} {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !os.IsNotExist(err) {
+					return err
+				}
+			}
+		}
+	}
 	tables := map[string]sink.Table{}
 	for _, sh := range shards {
 		tables[sh.ds.table.Name] = sh.ds.table
@@ -602,6 +656,95 @@ func warn(st *checkpoint.Shard, msg string) {
 		}
 	}
 	st.Warnings = append(st.Warnings, msg)
+}
+
+// narrowError ends a slice whose search_id died overnight at the oldest
+// day its pages reached.
+type narrowError struct{ day time.Time }
+
+func (e *narrowError) Error() string { return "slice narrowed at " + e.day.Format("2006-01-02") }
+
+// reached returns the oldest first-shown day among the ads a slice has
+// fetched so far, when its pages came newest first (as ad/query pages the
+// fake and, so far as anyone has seen, the live service): then every day
+// after it is complete. ok is false when the order does not hold, or nothing
+// was fetched.
+func (c *Crawler) reached(sh *Shard) (time.Time, bool) {
+	parts, err := c.Store.ShardAdParts(sh.ID)
+	if err != nil {
+		return time.Time{}, false
+	}
+	pending, err := c.Store.Pending(sh.ID)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, p := range pending {
+		env, err := api.DecodeEnvelope(p.Body)
+		if err != nil {
+			continue
+		}
+		d, err := api.DecodeAdQuery(env.Data)
+		if err != nil {
+			continue
+		}
+		var part []checkpoint.AdSeen
+		for _, a := range d.Ads {
+			if a.Ad.ID.Valid {
+				part = append(part, adSeen(a.Ad.ID.V, sink.DayPtr(a.Ad.FirstShownDate.Ptr()), nil))
+			}
+		}
+		parts = append(parts, part)
+	}
+	oldest, prevMin := int32(0), int32(0)
+	first := true
+	for _, part := range parts {
+		lo, hi, any := int32(0), int32(0), false
+		for _, a := range part {
+			if a.First == checkpoint.NoDay {
+				// Without a date it proves nothing about the order; a
+				// successor that fetches it again skips it (exclude).
+				continue
+			}
+			if !any || a.First < lo {
+				lo = a.First
+			}
+			if !any || a.First > hi {
+				hi = a.First
+			}
+			any = true
+		}
+		if !any {
+			continue
+		}
+		if !first && hi > prevMin {
+			return time.Time{}, false // not newest first
+		}
+		first, prevMin, oldest = false, lo, lo
+	}
+	if first {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(oldest)*86400, 0).UTC(), true
+}
+
+// loadExclude gives a slice that took over from another the ads its
+// predecessor holds, which it does not write again.
+func loadExclude(store *checkpoint.Store, sh *Shard) error {
+	if sh.after == "" || sh.exclude != nil {
+		return nil
+	}
+	ids, err := store.ShardAdIDs(sh.after)
+	sh.exclude = ids
+	return err
+}
+
+// expectedIn sums a report's daily counts over [from, to].
+func expectedIn(counts map[string]int64, from, to time.Time) int64 {
+	var n int64
+	for _, d := range daysOf(from, to) {
+		n += counts[d.Format("20060102")]
+	}
+	return n
 }
 
 // MissingFiles lists the registered files of a shard that are not on disk,

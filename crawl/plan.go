@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"time"
 
 	"adharvest/checkpoint"
 	"adharvest/countries"
@@ -36,6 +37,9 @@ type dataset struct {
 type written struct {
 	rows int64
 	ads  []checkpoint.AdSeen
+	// overlap counts ads the pages returned that the slice's predecessor
+	// holds already (see Shard.exclude): not written again.
+	overlap int64
 }
 
 // Shard is one planned unit of work: a dataset, a partition (country), a date
@@ -65,7 +69,15 @@ type Shard struct {
 	// counts are the daily counts its window was cut from (for halves).
 	exact  bool
 	counts map[string]int64
-	ds     *dataset
+	// track makes a slice of the same search over another window (nil for
+	// shards outside a track).
+	track func(w job.Window) *Shard
+	// after names the slice this one took over from when its search_id
+	// died: the two share the day the predecessor stopped at, and exclude
+	// holds the predecessor's ads, which this slice does not write again.
+	after   string
+	exclude map[int64]bool
+	ds      *dataset
 	// request builds the request body for a page; searchID is "" for the first.
 	request func(searchID string) any
 	reqHash string
@@ -95,6 +107,20 @@ func shardID(t sink.Table, partition, stem string) string {
 		return t.OwnerName() + "/" + stem
 	}
 	return t.OwnerName() + "/" + partition + "/" + stem
+}
+
+// narrowed is the slice that takes over the days of sh up to day (included),
+// when sh's search_id died overnight after reaching it. A planned slice's
+// expected count follows from its report's counts.
+func (sh *Shard) narrowed(day time.Time) *Shard {
+	child := sh.track(job.Window{From: sh.Window.From, To: day})
+	child.Planned, child.exact, child.counts, child.track = sh.Planned, sh.exact, sh.counts, sh.track
+	child.after = sh.ID
+	child.Expected = -1
+	if sh.counts != nil {
+		child.Expected = expectedIn(sh.counts, sh.Window.From, day)
+	}
+	return child
 }
 
 // rawPath is where part n of a shard's raw responses lives.

@@ -106,7 +106,7 @@ func newPlan(j job.Job) *plan {
 						}
 						q, v, c := q, v, c
 						p.tracks = append(p.tracks, &track{ds: adsDataset, q: q, term: v.term, country: c, from: dayOf(q.From), to: dayOf(q.To),
-							shard: func(w job.Window) *Shard { return adsShard(j, q, v, c, w) }})
+							shard: selfTracked(func(w job.Window) *Shard { return adsShard(j, q, v, c, w) })})
 					}
 				}
 			case job.CommercialContent:
@@ -120,7 +120,7 @@ func newPlan(j job.Job) *plan {
 					}
 					q, c := q, c
 					p.tracks = append(p.tracks, &track{ds: contentDataset, q: q, country: c, from: dayOf(q.From), to: dayOf(q.To),
-						shard: func(w job.Window) *Shard { return contentShard(j, q, c, w) }})
+						shard: selfTracked(func(w job.Window) *Shard { return contentShard(j, q, c, w) })})
 				}
 			case job.Advertisers:
 				add(&p.fixed, planAdvertisers(j, q)...)
@@ -196,8 +196,10 @@ func (tr *track) reportSlices(counts map[string]int64, pageSize, ceiling, maxPag
 
 // Blind slicing, for tracks no report counts.
 const (
-	// blindFirstDays is the first window of a blind track.
-	blindFirstDays = 14
+	// blindFirstDays is the first window of a blind track: a month, which a
+	// search term or a country's commercial content rarely fills past the
+	// ceiling.
+	blindFirstDays = 31
 	// blindFill is the share of the ceiling a blind window aims at: the
 	// density of the last window is only a guess for the next.
 	blindFill = 0.6
@@ -205,7 +207,7 @@ const (
 
 // nextBlind is the window after prev (which held rows) on a track ending at
 // to: as long as the density prev showed lets it hold about blindFill of the
-// ceiling, at most four times prev's length and at least an eighth of it,
+// ceiling, at most eight times prev's length and at least an eighth of it,
 // never crossing the provisional boundary or the track's end. ok is false
 // when the track is done.
 func nextBlind(prev job.Window, rows int64, to time.Time, ceiling int, now time.Time) (job.Window, bool) {
@@ -214,10 +216,10 @@ func nextBlind(prev job.Window, rows int64, to time.Time, ceiling int, now time.
 		return job.Window{}, false
 	}
 	days := int(prev.To.Sub(prev.From).Hours()/24) + 1
-	next := days * 4
+	next := days * 8
 	if rows > 0 {
 		next = int(float64(days) * blindFill * float64(ceiling) / float64(rows))
-		next = min(max(next, days/8, 1), days*4)
+		next = min(max(next, days/8, 1), days*8)
 	}
 	return blindWindow(from, next, to, now), true
 }
@@ -338,3 +340,15 @@ func countsFor(answer map[string]map[string]int64, country string) map[string]in
 // planDataset is the dataset name of the reports only the planner asked for,
 // so that their requests are counted apart from the job's datasets.
 const planDataset = "plan"
+
+// selfTracked makes every slice of a track know how to make the track's
+// other slices (a narrowed slice's successor, for one).
+func selfTracked(mk func(job.Window) *Shard) func(job.Window) *Shard {
+	var f func(job.Window) *Shard
+	f = func(w job.Window) *Shard {
+		sh := mk(w)
+		sh.track = f
+		return sh
+	}
+	return f
+}

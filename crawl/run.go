@@ -303,6 +303,11 @@ func (r *run) finish(crawlErr error) (Result, error) {
 		rec.Status, rec.Message = manifest.RunFailed, crawlErr.Error()
 	}
 	r.live.man.Complete = crawlErr == nil
+	if cov, err := writeCoverage(r.f, r.store, r.plan, r.o.Now()); err == nil {
+		r.live.man.Coverage = &cov
+	} else if crawlErr == nil {
+		crawlErr = err
+	}
 	if err := r.live.write(rec, false); err != nil && crawlErr == nil {
 		crawlErr = err
 	}
@@ -364,7 +369,9 @@ func firstPart(f folder.Folder) string {
 	found := ""
 	roots := []string{f.Raw()}
 	for _, t := range sink.Tables {
-		roots = append(roots, f.TableDir(t))
+		if !t.Derived {
+			roots = append(roots, f.TableDir(t))
+		}
 	}
 	for _, root := range roots {
 		_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {

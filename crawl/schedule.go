@@ -42,7 +42,7 @@ func (x sliceCtx) expandTrack(tr *track) (out []*Shard, waiting bool, err error)
 				sh := tr.shard(ps.Window)
 				sh.Planned, sh.Expected, sh.exact = "report", ps.Expected, tr.exact
 				sh.counts = counts
-				kids, err := x.withHalves(tr, sh)
+				kids, err := x.expandSlice(tr, sh)
 				if err != nil {
 					return nil, false, err
 				}
@@ -56,7 +56,11 @@ func (x sliceCtx) expandTrack(tr *track) (out []*Shard, waiting bool, err error)
 	for {
 		sh := tr.shard(w)
 		sh.Planned, sh.Expected = "blind", -1
-		out = append(out, sh)
+		kids, err := x.expandSlice(tr, sh)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, kids...)
 		st, known, err := x.store.Shard(sh.ID)
 		if err != nil {
 			return nil, false, err
@@ -72,12 +76,21 @@ func (x sliceCtx) expandTrack(tr *track) (out []*Shard, waiting bool, err error)
 	}
 }
 
-// withHalves replaces a slice that came back short, and was queried again
-// as two halves, by its halves.
-func (x sliceCtx) withHalves(tr *track, sh *Shard) ([]*Shard, error) {
+// expandSlice is a slice as the checkpoint says it stands: itself; itself
+// and the slice of the days it did not reach, after its search_id died
+// overnight (recursively); or, when it came back short and was queried again
+// as two halves, the halves.
+func (x sliceCtx) expandSlice(tr *track, sh *Shard) ([]*Shard, error) {
 	st, known, err := x.store.Shard(sh.ID)
-	if err != nil || !known || len(st.Split) == 0 {
+	if err != nil || !known {
 		return []*Shard{sh}, err
+	}
+	if st.Narrowed != "" {
+		rest, err := x.expandSlice(tr, sh.narrowed(dayOf(st.Narrowed)))
+		return append([]*Shard{sh}, rest...), err
+	}
+	if len(st.Split) == 0 {
+		return []*Shard{sh}, nil
 	}
 	a, b, ok := halves(sh.Window, sh.counts)
 	if !ok {
@@ -356,6 +369,9 @@ func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh
 	if st.Status != checkpoint.StatusDone {
 		return nil, nil
 	}
+	if st.Narrowed != "" && sh.track != nil {
+		out = append(out, sh.narrowed(dayOf(st.Narrowed)))
+	}
 	switch sh.Planned {
 	case "blind":
 		for _, tr := range p.tracks {
@@ -369,12 +385,12 @@ func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh
 			}
 		}
 	case "report":
-		if coverageOf(st, false) != CoverShort {
-			return nil, nil
+		if st.Narrowed != "" || coverageOf(st, false) != CoverShort {
+			return out, nil
 		}
 		a, b, ok := halves(sh.Window, sh.counts)
 		if !ok {
-			return nil, nil
+			return out, nil
 		}
 		var tr *track
 		for _, t := range p.tracks {
@@ -384,7 +400,7 @@ func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh
 			}
 		}
 		if tr == nil {
-			return nil, nil
+			return out, nil
 		}
 		var ids []string
 		for _, ps := range []plannedSlice{a, b} {

@@ -12,6 +12,7 @@ import (
 	"adharvest/folder"
 	"adharvest/job"
 	"adharvest/manifest"
+	"adharvest/sink"
 )
 
 // Status is what an output folder holds and what is left to do.
@@ -37,6 +38,9 @@ type Status struct {
 	WarningCount int
 	// Usage is the day's requests per endpoint, with throttled answers.
 	Usage checkpoint.DayUsage
+	// Coverage is the coverage table as the checkpoint stands: one row per
+	// slice.
+	Coverage []sink.CoverageRow
 	// Manifest is the folder's manifest.json, nil when it cannot be read.
 	Manifest *manifest.Manifest
 	// Live is set when a running harvest holds the checkpoint: the figures
@@ -75,7 +79,11 @@ func ReadStatus(dir string, now time.Time) (Status, error) {
 	if err != nil {
 		return s, err
 	}
-	shards, waiting := knownShards(f, store, newPlan(s.Job), 0, now)
+	p := newPlan(s.Job)
+	shards, waiting := knownShards(f, store, p, 0, now)
+	if s.Coverage, err = coverage(f, store, p, now); err != nil {
+		return s, err
+	}
 	s.Counts = Count(s.Job, shards, states)
 	addWaiting(s.Counts, waiting)
 	s.Day = now.UTC().Format("2006-01-02")

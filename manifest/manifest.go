@@ -30,9 +30,24 @@ type Manifest struct {
 	Complete bool                     `json:"complete"`
 	// Usage is the data requests recorded for the current UTC day, so that
 	// status can show them while a harvest holds the checkpoint.
-	Usage     *Usage       `json:"usage,omitempty"`
+	Usage *Usage `json:"usage,omitempty"`
+	// Coverage is the overall figure of the coverage table: how many slices
+	// are complete, short, unverified…, and the ads reported against those
+	// harvested.
+	Coverage  *Coverage    `json:"coverage,omitempty"`
 	LastError *ErrorRecord `json:"last_error,omitempty"`
 	UpdatedAt time.Time    `json:"updated_at"`
+}
+
+// Coverage sums the coverage table. Verified is the harvested ads of the
+// slices an exact report counts, each slice's counted at most up to its
+// report; Verified/Reported is how complete the verifiable part is.
+type Coverage struct {
+	Slices    int            `json:"slices"`
+	Statuses  map[string]int `json:"statuses"`
+	Reported  int64          `json:"reported"`
+	Verified  int64          `json:"verified"`
+	Harvested int64          `json:"harvested"`
 }
 
 // Usage is one UTC day's request count.

@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 
@@ -25,7 +27,10 @@ import (
 // materialised into a self-contained DuckDB database and CSV files (Export).
 // Every file is written under a temporary name in its own folder (sink's
 // TempPrefix, so no glob of the views ever matches it), fsynced and renamed
-// into place: a reader never sees half a file, and a failure leaves none.
+// into place: a reader never sees half a file, and a failure leaves none. The
+// CSV files of an export are published as one set (see csvSet). A process
+// killed meanwhile leaves its temporary names behind; they carry its pid and
+// host, and the next write of the same target removes them (leftovers.go).
 
 // WriteParquet runs query, which must be exactly one statement that returns
 // rows, and writes its result to path as a zstd-compressed Parquet file with
@@ -68,6 +73,10 @@ type ExportOptions struct {
 	// Force replaces existing files; without it Export refuses (an error
 	// matching fs.ErrExist) before writing anything.
 	Force bool
+	// RawCSV writes the CSV cells exactly as their values; by default text
+	// cells that spreadsheets would run as formulas get a leading single
+	// quote (see WriteOptions.RawCSV). The database is never changed.
+	RawCSV bool
 	// Now is the export time recorded in harvest_manifest; zero means
 	// time.Now.
 	Now time.Time
@@ -124,7 +133,10 @@ const exportAlias = "adharvest_export"
 // The database is built by ATTACHing a new file under a temporary name next
 // to opts.DuckDB and renamed into place once complete and closed. Without
 // opts.Force an existing file is never replaced, even one that appears while
-// the export runs.
+// the export runs. The CSV files are written into a temporary folder beside
+// opts.CSVDir and published once the database is in place, as a set (see
+// csvSet): the folder holds no export or a complete one. What an earlier,
+// killed export of the same targets left behind is removed first.
 func (e *Engine) Export(ctx context.Context, opts ExportOptions) (res ExportResult, err error) {
 	if e.db == nil {
 		return res, errors.New("export: engine is closed")
@@ -135,7 +147,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (res ExportResu
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	if err := checkExportTargets(opts); err != nil {
+	if err := CheckExportTargets(opts); err != nil {
 		return res, err
 	}
 	man, rawMan, err := readManifestFile(e.dir)
@@ -143,6 +155,13 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (res ExportResu
 		return res, err
 	}
 	res.NoManifest = rawMan == nil
+	var set *csvSet
+	if opts.CSVDir != "" {
+		if set, err = newCSVSet(opts.CSVDir); err != nil {
+			return res, err
+		}
+		defer set.discard()
+	}
 
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
@@ -165,8 +184,8 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (res ExportResu
 		if res.Tables, err = e.fillExport(ctx, conn, man, rawMan, opts.Now); err != nil {
 			return err
 		}
-		if opts.CSVDir != "" {
-			if err := writeExportCSV(ctx, conn, opts.CSVDir, res.Tables); err != nil {
+		if set != nil {
+			if err := writeExportCSV(ctx, conn, set.stage, res.Tables, WriteOptions{RawCSV: opts.RawCSV}); err != nil {
 				return err
 			}
 		}
@@ -182,14 +201,22 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (res ExportResu
 		return nil
 	}
 	if opts.DuckDB == "" {
-		return res, build(":memory:")
+		err = build(":memory:")
+	} else {
+		err = writeAtomicPath(opts.DuckDB, opts.Force, build)
 	}
-	return res, writeAtomicPath(opts.DuckDB, opts.Force, build)
+	if err == nil && set != nil {
+		err = set.publish()
+	}
+	return res, err
 }
 
-// checkExportTargets refuses existing files unless opts.Force, before
-// anything is written.
-func checkExportTargets(opts ExportOptions) error {
+// CheckExportTargets refuses what Export would refuse before it writes
+// anything: an existing database file or a CSV folder that already holds one
+// of the CSV files unless opts.Force (an error matching fs.ErrExist), a CSV
+// folder that is a file. A CSV folder in which a killed export left a partial
+// set (see csvSet) is replaced without opts.Force: it holds no export.
+func CheckExportTargets(opts ExportOptions) error {
 	if opts.DuckDB != "" {
 		if err := checkNewFile(opts.DuckDB, opts.Force); err != nil {
 			return err
@@ -201,9 +228,12 @@ func checkExportTargets(opts ExportOptions) error {
 		case err == nil && !info.IsDir():
 			return fmt.Errorf("export: CSV folder %s is a file", opts.CSVDir)
 		case err == nil:
+			if opts.Force || partialCSVSet(opts.CSVDir) {
+				return nil
+			}
 			for _, name := range ExportTableNames() {
 				p := filepath.Join(opts.CSVDir, name+".csv")
-				if _, err := os.Stat(p); err == nil && !opts.Force {
+				if _, err := os.Stat(p); err == nil {
 					return fmt.Errorf("export: %s already exists (replace it with --force): %w", p, fs.ErrExist)
 				}
 			}
@@ -254,9 +284,13 @@ func (e *Engine) fillExport(ctx context.Context, conn *sql.Conn, man *manifest.M
 		}
 		order := strings.Join(keys, ", ")
 		key := strings.Join(t.Key, ", ")
+		allOrder := order + ", fetched_at, run_id, shard_id"
+		if t.Derived {
+			allOrder = order // written whole from the checkpoint: no provenance
+		}
 		for _, v := range []struct{ name, order, comment string }{
 			{t.Name, order, fmt.Sprintf("adharvest %s: one row per (%s), the most recent fetch", t.Name, key)},
-			{t.Name + "_all", order + ", fetched_at, run_id, shard_id", fmt.Sprintf("adharvest %s_all: every fetched row of %s, with its provenance", t.Name, t.Name)},
+			{t.Name + "_all", allOrder, fmt.Sprintf("adharvest %s_all: every fetched row of %s, with its provenance", t.Name, t.Name)},
 		} {
 			create := "CREATE TABLE " + exportAlias + ".main." + quoteIdent(v.name) + " AS SELECT * FROM " + quoteIdent(v.name) + " ORDER BY " + v.order
 			if err := add(v.name, v.comment, create); err != nil {
@@ -362,12 +396,9 @@ func timeArg(t time.Time) any {
 	return t.UTC()
 }
 
-// writeExportCSV writes one CSV file per exported table into dir, each
-// atomically, formatted as Write's csv format.
-func writeExportCSV(ctx context.Context, conn *sql.Conn, dir string, tables []ExportedTable) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("export: CSV folder: %w", err)
-	}
+// writeExportCSV writes one CSV file per exported table into dir (a csvSet's
+// stage), formatted as Write's csv format.
+func writeExportCSV(ctx context.Context, conn *sql.Conn, dir string, tables []ExportedTable, wopts WriteOptions) error {
 	for _, t := range tables {
 		path := filepath.Join(dir, t.Name+".csv")
 		err := sink.WriteFileAtomic(path, func(w io.Writer) error {
@@ -375,13 +406,230 @@ func writeExportCSV(ctx context.Context, conn *sql.Conn, dir string, tables []Ex
 			if err != nil {
 				return err
 			}
-			return Write(w, "csv", rows)
+			return WriteWith(w, "csv", rows, wopts)
 		})
 		if err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 	}
 	return nil
+}
+
+// csvSet is the set of CSV files of one export, written into a temporary
+// folder beside its destination and published only when complete, so that
+// the destination never holds part of a set under the final names, even
+// when the process is killed: a spreadsheet user cannot tell a CSV file that
+// a kill cut short, or a folder missing one table, from a complete export.
+//
+// Publishing renames the temporary folder into place when the destination
+// does not exist; replaces it (two renames, during which it is briefly
+// absent) when it holds nothing but export CSV files and incompleteness
+// markers; and otherwise, when the folder holds files of its own, moves the
+// files into it one by one under a marker ".tmp-incomplete.<owner>-<n>"
+// that stays if the move is cut short, so that the next export knows the set
+// is partial and replaces it without --force.
+type csvSet struct {
+	dir   string // the destination, absolute
+	stage string // the temporary folder beside it; "" once published
+}
+
+// markerPrefix starts the name of the marker of a CSV set being moved into
+// a folder of its own (see csvSet).
+const markerPrefix = sink.TempPrefix + "incomplete."
+
+// stagePrefix starts the temporary names beside the CSV folder dir.
+func stagePrefix(dir string) string { return sink.TempPrefix + filepath.Base(dir) + "." }
+
+// newCSVSet makes the temporary folder of a CSV set for dir, and removes
+// the ones that killed exports left there.
+func newCSVSet(dir string) (*csvSet, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("export: CSV folder: %w", err)
+	}
+	parent := filepath.Dir(abs)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, fmt.Errorf("export: CSV folder: %w", err)
+	}
+	sweepLeftovers(parent, stagePrefix(abs))
+	stage, err := os.MkdirTemp(parent, tempPattern(stagePrefix(abs)))
+	if err != nil {
+		// An existing folder that one may write into, in a parent one may
+		// not: the set is written inside it, then moved in (see merge).
+		if info, serr := os.Stat(abs); serr == nil && info.IsDir() {
+			sweepLeftovers(abs, stagePrefix(abs))
+			stage, err = os.MkdirTemp(abs, tempPattern(stagePrefix(abs)))
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("export: CSV folder: %w", err)
+	}
+	if err := os.Chmod(stage, 0o755); err != nil { // the folder users get
+		os.Remove(stage)
+		return nil, fmt.Errorf("export: CSV folder: %w", err)
+	}
+	return &csvSet{dir: abs, stage: stage}, nil
+}
+
+// discard removes the temporary folder of a set that was not published.
+func (c *csvSet) discard() {
+	if c.stage != "" {
+		os.RemoveAll(c.stage)
+		c.stage = ""
+	}
+}
+
+// publish puts the complete set in place (see csvSet).
+func (c *csvSet) publish() error {
+	parent := filepath.Dir(c.dir)
+	info, err := os.Lstat(c.dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.Rename(c.stage, c.dir); err == nil {
+			c.stage = ""
+			return syncDir(parent)
+		}
+		// Created meanwhile: go on with what is there now.
+		if info, err = os.Lstat(c.dir); err != nil {
+			return fmt.Errorf("export: CSV folder: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("export: CSV folder: %w", err)
+	}
+	// The working folder is not swapped: whoever runs the export from
+	// inside it would be left in a deleted folder.
+	if wd, _ := os.Getwd(); info.IsDir() && wd != c.dir && onlyExportFiles(c.dir) {
+		if done, err := c.swap(); done || err != nil {
+			return err
+		}
+	}
+	return c.merge()
+}
+
+// onlyExportFiles reports whether dir holds nothing but export CSV files
+// and markers: a folder an export may replace as a whole.
+func onlyExportFiles(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	ours := map[string]bool{}
+	for _, n := range ExportTableNames() {
+		ours[n+".csv"] = true
+	}
+	for _, e := range ents {
+		if !ours[e.Name()] && !strings.HasPrefix(e.Name(), markerPrefix) {
+			return false
+		}
+	}
+	return true
+}
+
+// swap replaces the destination folder by the set's folder. done is false
+// when the folder could not be moved aside (a mount point, say); nothing
+// has changed then.
+func (c *csvSet) swap() (done bool, err error) {
+	parent := filepath.Dir(c.dir)
+	// An empty folder with a temporary name of ours, which the destination
+	// replaces: rename(2) replaces an empty folder, atomically. (os.Rename
+	// refuses to, hence syscall.Rename.)
+	old, err := os.MkdirTemp(parent, tempPattern(stagePrefix(c.dir)))
+	if err != nil {
+		return false, nil
+	}
+	if err := syscall.Rename(c.dir, old); err != nil {
+		os.Remove(old)
+		return false, nil
+	}
+	if err := os.Rename(c.stage, c.dir); err != nil {
+		if rerr := os.Rename(old, c.dir); rerr != nil {
+			return true, fmt.Errorf("export: CSV folder %s: %w (the previous files are in %s)", c.dir, err, old)
+		}
+		return true, fmt.Errorf("export: CSV folder %s: %w", c.dir, err)
+	}
+	c.stage = ""
+	err = syncDir(parent)
+	os.RemoveAll(old)
+	return true, err
+}
+
+// merge moves the set's files into a destination folder that holds files of
+// its own, under a marker.
+func (c *csvSet) merge() error {
+	marker, err := os.CreateTemp(c.dir, tempPattern(markerPrefix))
+	if err != nil {
+		return fmt.Errorf("export: CSV folder: %w", err)
+	}
+	marker.Close()
+	if err := syncDir(c.dir); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(ExportTableNames()))
+	for _, n := range ExportTableNames() {
+		names = append(names, n+".csv")
+	}
+	// The previous set goes first, so that a cut-short move leaves fewer
+	// files, never old and new ones side by side.
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(c.dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(c.stage, n), filepath.Join(c.dir, n)); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	if err := syncDir(c.dir); err != nil {
+		return err
+	}
+	os.Remove(marker.Name())
+	sweepLeftovers(c.dir, markerPrefix) // markers of killed exports: the set is whole now
+	return syncDir(c.dir)
+}
+
+// partialCSVSet reports whether a killed export left the CSV folder dir
+// with a partial set (its marker, whose owner is gone).
+func partialCSVSet(dir string) bool {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if leftover(dir, e.Name(), markerPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func syncDir(dir string) error {
+	if err := sink.SyncDir(dir); err != nil {
+		return fmt.Errorf("export: sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// WriteFileAtomic writes path through write, like sink.WriteFileAtomic
+// (fsynced, renamed into place, never half a file), but under a temporary
+// name that carries its owner (see leftovers.go), so that the next write of
+// path removes what a killed one left. adharvest sql --output uses it.
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
+	return writeAtomicPath(path, true, func(tmp string) error {
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		bw := bufio.NewWriter(f)
+		err = write(bw)
+		if ferr := bw.Flush(); err == nil {
+			err = ferr
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	})
 }
 
 // writeAtomicPath creates path through write, which receives a temporary
@@ -392,7 +640,11 @@ func writeExportCSV(ctx context.Context, conn *sql.Conn, dir string, tables []Ex
 // as it was.
 func writeAtomicPath(path string, replace bool, write func(tmp string) error) (err error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, sink.TempPrefix+filepath.Base(path)+"-*")
+	// The temporary name carries its owner, so that the next write of path
+	// removes what a killed one left (DuckDB's file and its .wal).
+	prefix := sink.TempPrefix + filepath.Base(path) + "."
+	sweepLeftovers(dir, prefix)
+	f, err := os.CreateTemp(dir, tempPattern(prefix))
 	if err != nil {
 		return fmt.Errorf("create temporary file for %s: %w", path, err)
 	}

@@ -23,6 +23,10 @@ type Table struct {
 	// tables are written in the same flush as their parent and share its part
 	// numbers. Empty means the table owns itself.
 	Owner string
+	// Derived tables are written whole from the checkpoint at the end of a
+	// run (one file, replaced each time), not by shards: no part of theirs
+	// is registered, swept or repaired.
+	Derived bool
 }
 
 // SchemaVersion is written into every file's metadata. Bump it when a column
@@ -43,11 +47,14 @@ var (
 	// Rejects holds the items the API sent that could not be decoded, one row
 	// per item, written with the part of the page they came in (so every
 	// dataset owns rejects of its own: see folder.Part).
-	Rejects = Table{Name: "rejects", Key: []string{"shard_id", "item_json"}, Schema: parquet.SchemaOf(RejectRow{}), Owner: "*"}
+	// Coverage is the completeness audit: one row per slice, what ad/report
+	// counts in it against what the harvest found (see package crawl).
+	Coverage = Table{Name: "coverage", Key: []string{"slice_id"}, Schema: parquet.SchemaOf(CoverageRow{}), Derived: true}
+	Rejects  = Table{Name: "rejects", Key: []string{"shard_id", "item_json"}, Schema: parquet.SchemaOf(RejectRow{}), Owner: "*"}
 )
 
 // Tables lists every table in the order the README documents them.
-var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers, Rejects}
+var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers, Rejects, Coverage}
 
 // OwnerName is the table whose shard ids name this table's files. It is "*"
 // for a table every dataset writes (Rejects).

@@ -167,3 +167,27 @@ type RejectRow struct {
 	LogID     string `parquet:"log_id"`
 	Provenance
 }
+
+// CoverageRow is one slice of the harvest (table coverage): its dataset,
+// country and window, how it was planned, what ad/report counts in it
+// (reported, NULL when no report says) against the distinct items the
+// harvest found (harvested), and its status: complete, short (fewer than
+// reported, beyond a small tolerance), empty_pages (ended on the empty-page
+// guard), capped (ended on the page bound), unverified (no exact report),
+// provisional (recent days, harvested again by the next run) or pending.
+type CoverageRow struct {
+	Dataset     string     `parquet:"dataset"`
+	CountryCode string     `parquet:"country_code"`
+	WindowStart *int32     `parquet:"window_start,date,optional"`
+	WindowEnd   *int32     `parquet:"window_end,date,optional"`
+	Reported    *int64     `parquet:"reported,optional"`
+	Harvested   int64      `parquet:"harvested"`
+	Status      string     `parquet:"status"`
+	Planned     string     `parquet:"planned"`
+	SearchTerm  string     `parquet:"search_term"`
+	SliceID     string     `parquet:"slice_id"`
+	Pages       int64      `parquet:"pages"`
+	Requests    int64      `parquet:"requests"`
+	Reason      *string    `parquet:"reason,optional"`
+	UpdatedAt   *time.Time `parquet:"updated_at,timestamp(microsecond),optional"`
+}

@@ -131,3 +131,19 @@ func JobFile(t testing.TB, text string) string {
 	}
 	return p
 }
+
+// Minimum is the true minimum of a normalized job on srv's universe: one slice
+// per query, term and country over the whole range, full pages, one report
+// per country, one detail per distinct ad (see apitest.MinimumCost).
+func Minimum(u *apitest.Universe, j job.Job) apitest.MinimumCost {
+	spec := apitest.MinimumSpec{Datasets: j.Datasets, MaxCount: j.MaxCount}
+	for _, q := range j.Queries {
+		from, _ := time.Parse("2006-01-02", q.From)
+		to, _ := time.Parse("2006-01-02", q.To)
+		spec.Queries = append(spec.Queries, apitest.MinimumQuery{
+			Countries: q.Countries, From: from, To: to, Terms: q.Terms, SearchType: q.SearchType,
+			AdvertiserIDs: q.AdvertiserIDs, CreatorUsernames: q.CreatorUsernames,
+		})
+	}
+	return u.Minimum(spec)
+}
