@@ -97,7 +97,7 @@ func App(env Env) *cli.App {
 	usageErr := func(_ *cli.Context, err error, _ bool) error {
 		return &UsageError{Msg: err.Error() + " (see --help)"}
 	}
-	cmds := []*cli.Command{harvestCommand(), statusCommand(), checkCommand(), sqlCommand(env), demoCommand(), fakeAPICommand(), reportCommand(), exportCommand()}
+	cmds := []*cli.Command{harvestCommand(), planCommand(), statusCommand(), checkCommand(), sqlCommand(env), demoCommand(), fakeAPICommand(), reportCommand(), exportCommand()}
 	for _, c := range cmds {
 		c.OnUsageError = usageErr
 	}

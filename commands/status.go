@@ -6,12 +6,14 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"adharvest/checkpoint"
 	"adharvest/crawl"
 	"adharvest/job"
 	"adharvest/manifest"
+	"adharvest/sink"
 
 	"github.com/urfave/cli/v2"
 )
@@ -20,8 +22,10 @@ import (
 type StatusCommand struct {
 	Out        string
 	DailyQuota int // shows today's requests against it, when above 0
-	Stdout     io.Writer
-	Now        func() time.Time
+	// Coverage prints the coverage table per dataset and country.
+	Coverage bool
+	Stdout   io.Writer
+	Now      func() time.Time
 }
 
 func statusCommand() *cli.Command {
@@ -35,9 +39,10 @@ Example:
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest (required)"},
 			&cli.IntFlag{Name: "daily-quota", Usage: "show today's requests against `N`", EnvVars: []string{"ADHARVEST_DAILY_QUOTA"}},
+			&cli.BoolFlag{Name: "coverage", Usage: "show, per dataset and country, the slices and how complete each is against ad/report"},
 		},
 		Action: func(c *cli.Context) error {
-			cmd := &StatusCommand{Out: c.String("out"), DailyQuota: c.Int("daily-quota"), Stdout: c.App.Writer, Now: time.Now}
+			cmd := &StatusCommand{Out: c.String("out"), DailyQuota: c.Int("daily-quota"), Coverage: c.Bool("coverage"), Stdout: c.App.Writer, Now: time.Now}
 			return cmd.Run(c.Context)
 		},
 	}
@@ -86,6 +91,7 @@ func (o *StatusCommand) Run(context.Context) error {
 	}
 	printUsage(w, s.Usage)
 	printCounts(w, s.Job, s.Counts)
+	printCoverage(w, s.Coverage, o.Coverage)
 	if s.MissingCount > 0 {
 		fmt.Fprintf(w, "\nwarning: %d file(s) the checkpoint names are missing (first %s); the next harvest fetches their slices again, or run `adharvest check --out %s --repair` to rebuild them from raw/\n",
 			s.MissingCount, strings.Join(s.Missing, ", "), o.Out)
@@ -115,6 +121,58 @@ func (o *StatusCommand) Run(context.Context) error {
 		}
 	}
 	return nil
+}
+
+// printCoverage says how complete the harvest is against ad/report: one
+// line always, and with all a table per dataset and country.
+func printCoverage(w io.Writer, rows []sink.CoverageRow, all bool) {
+	if len(rows) == 0 {
+		return
+	}
+	by := map[string]int{}
+	for _, r := range rows {
+		by[r.Status]++
+	}
+	order := []string{crawl.CoverComplete, crawl.CoverShort, crawl.CoverEmptyPages, crawl.CoverCapped, crawl.CoverUnverified, crawl.CoverProvisional, crawl.CoverPending}
+	var parts []string
+	for _, st := range order {
+		if by[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", by[st], st))
+		}
+	}
+	fmt.Fprintf(w, "\ncoverage  %d slices: %s\n", len(rows), strings.Join(parts, ", "))
+	if by[crawl.CoverShort] > 0 {
+		fmt.Fprintf(w, "          short slices returned fewer ads than ad/report counts (see --coverage); the live service is known to end paging early\n")
+	}
+	if by[crawl.CoverUnverified] > 0 {
+		fmt.Fprintf(w, "          unverified slices have no report that counts them exactly (search terms, ALL countries, commercial content)\n")
+	}
+	if by[crawl.CoverProvisional] > 0 {
+		fmt.Fprintf(w, "          provisional slices cover recent days; the next run harvests them again\n")
+	}
+	if !all {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "dataset\tcountry\tslices\treported\tharvested\tshare\tstatus\t")
+	for _, c := range crawl.ByCountry(rows) {
+		share, rep := "", "-"
+		if c.Exact && c.Reported > 0 {
+			share = fmt.Sprintf("%.1f%%", 100*float64(c.Harvested)/float64(c.Reported))
+		}
+		if c.Reported > 0 || c.Exact {
+			rep = fmt.Sprint(c.Reported)
+		}
+		var st []string
+		for _, k := range order {
+			if n := c.Statuses[k]; n > 0 {
+				st = append(st, fmt.Sprintf("%d %s", n, k))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t\n", c.Dataset, c.Country, c.Slices, rep, c.Harvested, share, strings.Join(st, ", "))
+	}
+	tw.Flush()
 }
 
 // printUsage shows the day's requests per endpoint, and throttled answers,

@@ -92,7 +92,8 @@ func newPlan(j job.Job) *plan {
 			case job.AdReports:
 				for _, w := range q.Windows(j.WindowDays) {
 					for _, c := range reportCountries(q) {
-						add(&p.reports, reportShard(q, c, w))
+						q, c := q, c
+						add(&p.reports, selfTracked(func(w job.Window) *Shard { return reportShard(q, c, w) })(w))
 					}
 				}
 			case job.Ads:
@@ -157,10 +158,7 @@ func (p *plan) assignReports(seen map[string]bool) {
 		}
 		// A planning report, shared by every track of this query's range
 		// and advertiser filter.
-		rs := reportShard(q, countries.AllCode, w)
-		rs.Stem += "_plan"
-		rs.ID = shardID(rs.ds.table, rs.Partition, rs.Stem)
-		rs.plan, rs.Dataset = true, planDataset
+		rs := selfTracked(func(w job.Window) *Shard { return planningReport(q, w) })(w)
 		if !seen[rs.ID] {
 			seen[rs.ID] = true
 			p.reports = append(p.reports, rs)
@@ -281,7 +279,30 @@ func halves(w job.Window, counts map[string]int64) (a, b plannedSlice, ok bool) 
 // ads), which a planner must not take for "no ads".
 func reportAnswer(f folder.Folder, store *checkpoint.Store, id string) (counts map[string]map[string]int64, usable, ok bool) {
 	st, known, err := store.Shard(id)
-	if err != nil || !known || st.Status != checkpoint.StatusDone {
+	if err != nil || !known {
+		return nil, false, false
+	}
+	if len(st.Split) > 0 {
+		// Refused as too long, and asked again in parts: their union.
+		counts = map[string]map[string]int64{}
+		for _, child := range st.Split {
+			part, use, done := reportAnswer(f, store, child)
+			if !done {
+				return nil, false, false
+			}
+			usable = usable || use
+			for c, days := range part {
+				if counts[c] == nil {
+					counts[c] = map[string]int64{}
+				}
+				for d, n := range days {
+					counts[c][d] = n
+				}
+			}
+		}
+		return counts, usable, true
+	}
+	if st.Status != checkpoint.StatusDone {
 		return nil, false, false
 	}
 	sh, okID := shardOfID(id)
@@ -351,4 +372,15 @@ func selfTracked(mk func(job.Window) *Shard) func(job.Window) *Shard {
 		return sh
 	}
 	return f
+}
+
+// planningReport is the report the planner asks for a query's ads over w
+// that no report of the job counts: every country at once, written to no
+// table.
+func planningReport(q job.Query, w job.Window) *Shard {
+	rs := reportShard(q, countries.AllCode, w)
+	rs.Stem += "_plan"
+	rs.ID = shardID(rs.ds.table, rs.Partition, rs.Stem)
+	rs.plan, rs.Dataset = true, planDataset
+	return rs
 }

@@ -46,6 +46,10 @@ type Options struct {
 	// SlicePages, when above 0, keeps planned slices within so many pages
 	// (a day's quota), as far as whole days allow.
 	SlicePages int
+	// PlanOnly sends only the report requests the plan needs, and returns
+	// the plan's Estimate instead of harvesting (adharvest plan). The
+	// answers stay in the folder, so a later harvest does not ask again.
+	PlanOnly bool
 	// Version is the tool version the manifest records.
 	Version string
 	Events  Events
@@ -66,6 +70,8 @@ type Result struct {
 	// server saw them (retries and refused calls included), and the answers
 	// that were throttled.
 	Sent, Throttled map[string]int64
+	// Estimate is the plan's cost, for a PlanOnly run.
+	Estimate *Estimate
 }
 
 // Run harvests a job into an output folder: it validates the job against the
@@ -92,8 +98,28 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err := r.start(); err != nil {
 		return Result{Job: r.job}, err
 	}
+	if o.PlanOnly {
+		return r.planOnly(ctx)
+	}
 	crawlErr := r.crawl(ctx)
 	return r.finish(crawlErr)
+}
+
+// planOnly runs the plan's report requests, and prices the plan.
+func (r *run) planOnly(ctx context.Context) (Result, error) {
+	r.crawler = r.newCrawler()
+	reports := &plan{job: r.job, reports: r.plan.reports, planning: r.plan.planning}
+	err := r.crawler.RunPlan(ctx, reports)
+	done := 0
+	for _, sh := range r.plan.reports {
+		if st, ok, _ := r.store.Shard(sh.ID); ok && st.Status == checkpoint.StatusDone {
+			done++
+		}
+	}
+	est := estimate(r.f, r.store, r.plan, r.o.SlicePages, done, r.o.Now())
+	res, ferr := r.finish(err)
+	res.Estimate = &est
+	return res, ferr
 }
 
 func (o *Options) defaults() {
@@ -266,12 +292,7 @@ func (r *run) start() error {
 // crawl runs the shards, then the ad/detail fan-out, with the manifest
 // refreshed every ten seconds.
 func (r *run) crawl(ctx context.Context) error {
-	o := r.o
-	r.crawler = &Crawler{
-		Client: r.client, Store: r.store, Folder: r.f, RunID: r.record.RunID,
-		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait, DetailBudget: o.DetailBudget,
-		MaxPages: o.MaxPages, SlicePages: o.SlicePages, Events: o.Events, Logf: o.Logf,
-	}
+	r.crawler = r.newCrawler()
 	stopLive := r.live.every(10*time.Second, func() manifest.RunRecord {
 		rec := r.record
 		rec.Requests = r.crawler.Requests()
@@ -288,6 +309,15 @@ func (r *run) crawl(ctx context.Context) error {
 	return err
 }
 
+func (r *run) newCrawler() *Crawler {
+	o := r.o
+	return &Crawler{
+		Client: r.client, Store: r.store, Folder: r.f, RunID: r.record.RunID,
+		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait, DetailBudget: o.DetailBudget,
+		MaxPages: o.MaxPages, SlicePages: o.SlicePages, Events: o.Events, Logf: o.Logf,
+	}
+}
+
 // finish records how the run ended.
 func (r *run) finish(crawlErr error) (Result, error) {
 	rec := r.record
@@ -295,6 +325,8 @@ func (r *run) finish(crawlErr error) (Result, error) {
 	rec.Requests = r.crawler.Requests()
 	var se *StopError
 	switch {
+	case crawlErr == nil && r.o.PlanOnly:
+		rec.Status = manifest.RunPlanned
 	case crawlErr == nil:
 		rec.Status = manifest.RunComplete
 	case errors.As(crawlErr, &se):
@@ -302,7 +334,7 @@ func (r *run) finish(crawlErr error) (Result, error) {
 	default:
 		rec.Status, rec.Message = manifest.RunFailed, crawlErr.Error()
 	}
-	r.live.man.Complete = crawlErr == nil
+	r.live.man.Complete = crawlErr == nil && !r.o.PlanOnly
 	if cov, err := writeCoverage(r.f, r.store, r.plan, r.o.Now()); err == nil {
 		r.live.man.Coverage = &cov
 	} else if crawlErr == nil {

@@ -2,11 +2,14 @@ package crawl
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"adharvest/checkpoint"
 	"adharvest/folder"
+	"adharvest/job"
+	"adharvest/tiktok"
 )
 
 // sliceCtx is what expanding a track into slices needs: where the answers
@@ -32,7 +35,7 @@ func (x sliceCtx) expandTrack(tr *track) (out []*Shard, waiting bool, err error)
 			if err != nil {
 				return nil, false, err
 			}
-			if !known || st.Status != checkpoint.StatusFailed {
+			if !known || st.Status != checkpoint.StatusFailed || len(st.Split) > 0 {
 				return nil, true, nil
 			}
 			// The report failed for good: plan blind.
@@ -100,7 +103,27 @@ func (x sliceCtx) expandSlice(tr *track, sh *Shard) ([]*Shard, error) {
 	for _, ps := range []plannedSlice{a, b} {
 		h := tr.shard(ps.Window)
 		h.Planned, h.Expected, h.exact, h.counts = "half", ps.Expected, sh.exact, sh.counts
+		h.after = sh.ID
 		out = append(out, h)
+	}
+	return out, nil
+}
+
+// expandReport is a report as the checkpoint says it stands: itself, or the
+// halves it was asked in after the API refused its range (recursively).
+func (x sliceCtx) expandReport(r *Shard) ([]*Shard, error) {
+	st, known, err := x.store.Shard(r.ID)
+	if err != nil || !known || len(st.Split) == 0 || r.track == nil {
+		return []*Shard{r}, err
+	}
+	a, b, _ := halves(r.Window, nil)
+	var out []*Shard
+	for _, w := range []job.Window{a.Window, b.Window} {
+		kids, err := x.expandReport(r.track(w))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kids...)
 	}
 	return out, nil
 }
@@ -117,7 +140,14 @@ func harvested(st checkpoint.Shard) int64 {
 // planShards is every shard of a plan known so far, and the tracks still
 // waiting for their report.
 func (x sliceCtx) planShards(p *plan) (shards []*Shard, waiting map[string][]*track, err error) {
-	shards = append(append(shards, p.reports...), p.fixed...)
+	for _, r := range p.reports {
+		rs, err := x.expandReport(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		shards = append(shards, rs...)
+	}
+	shards = append(shards, p.fixed...)
 	waiting = map[string][]*track{}
 	for _, tr := range p.tracks {
 		out, wait, err := x.expandTrack(tr)
@@ -259,8 +289,8 @@ func (c *Crawler) RunPlan(ctx context.Context, p *plan) error {
 		wg       sync.WaitGroup
 	)
 	c.haltErr.Store(nil)
-	follow := func(sh *Shard, st checkpoint.Shard) error {
-		next, err := c.followUps(x, p, waiting, sh, st)
+	follow := func(sh *Shard, st checkpoint.Shard, runErr error) error {
+		next, err := c.followUps(x, p, waiting, sh, st, runErr)
 		if err != nil {
 			return err
 		}
@@ -294,8 +324,13 @@ func (c *Crawler) RunPlan(ctx context.Context, p *plan) error {
 					c.Events.ShardDone(sh, st, err)
 				}
 				if err == nil || st.Status == checkpoint.StatusFailed {
-					if ferr := follow(sh, st); ferr != nil && err == nil {
+					if ferr := follow(sh, st, err); ferr != nil && err == nil {
 						err = ferr
+					}
+					// A report refused as too long and asked again in
+					// halves has not failed: its halves stand for it.
+					if rec, ok, _ := c.Store.Shard(sh.ID); err != nil && ok && len(rec.Split) > 0 && sh.ds == reportsDataset {
+						err = nil
 					}
 				}
 				if err != nil {
@@ -347,22 +382,45 @@ func (c *Crawler) sliceCtx(p *plan) sliceCtx {
 // followUps are the shards that finishing sh makes ready: the slices of the
 // tracks its report counts, a blind track's next window, or the two halves of
 // a slice that came back short.
-func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh *Shard, st checkpoint.Shard) ([]*Shard, error) {
+func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh *Shard, st checkpoint.Shard, runErr error) ([]*Shard, error) {
 	var out []*Shard
 	if sh.ds == reportsDataset {
-		c.waitMu.Lock()
-		trs := waiting[sh.ID]
-		delete(waiting, sh.ID)
-		c.waitMu.Unlock()
-		for _, tr := range trs {
-			shs, _, err := x.expandTrack(tr)
-			if err != nil {
+		// A range the API refuses as too long is asked again in halves.
+		if st.Status == checkpoint.StatusFailed && errors.Is(runErr, tiktok.ErrInvalidParams) && sh.track != nil && sh.Window.To.After(sh.Window.From) {
+			a, b, _ := halves(sh.Window, nil)
+			ha, hb := sh.track(a.Window), sh.track(b.Window)
+			st.Split, st.Reason = []string{ha.ID, hb.ID}, "refused: asked again as two halves ("+c.Client.Scrub(runErr.Error())+")"
+			if err := c.Store.SaveShard(st); err != nil {
 				return nil, err
 			}
-			if st.Status == checkpoint.StatusFailed {
-				c.Logf("%s failed; its tracks are sliced blind", sh.ID)
+			c.Logf("%s: the API refused the range; asking for it in two halves", sh.ID)
+			return []*Shard{ha, hb}, nil
+		}
+		if st.Status == checkpoint.StatusFailed {
+			c.Logf("%s failed; the tracks it was to count are sliced blind", sh.ID)
+		}
+		// Any report may complete what a track waits for (a half of a
+		// refused range, say): look at every waiting track again.
+		c.waitMu.Lock()
+		defer c.waitMu.Unlock()
+		for id, trs := range waiting {
+			var still []*track
+			for _, tr := range trs {
+				shs, wait, err := x.expandTrack(tr)
+				if err != nil {
+					return nil, err
+				}
+				if wait {
+					still = append(still, tr)
+					continue
+				}
+				out = append(out, shs...)
 			}
-			out = append(out, shs...)
+			if len(still) == 0 {
+				delete(waiting, id)
+			} else {
+				waiting[id] = still
+			}
 		}
 		return out, nil
 	}
@@ -406,6 +464,7 @@ func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh
 		for _, ps := range []plannedSlice{a, b} {
 			h := tr.shard(ps.Window)
 			h.Planned, h.Expected, h.exact, h.counts = "half", ps.Expected, sh.exact, sh.counts
+			h.after = sh.ID // the short slice keeps what it found; the halves add the rest
 			out = append(out, h)
 			ids = append(ids, h.ID)
 		}

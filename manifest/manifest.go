@@ -70,6 +70,8 @@ const (
 	RunComplete = "complete"
 	RunStopped  = "stopped"
 	RunFailed   = "failed"
+	// RunPlanned is a plan's run: only report requests were sent.
+	RunPlanned = "planned"
 )
 
 // RunRecord is one invocation of harvest on the folder.
