@@ -42,6 +42,10 @@ type File struct {
 type Flushed struct {
 	Files []File
 	Ads   []AdSeen
+	// Seqs names the pending pages the part holds, to drop; nil drops them
+	// all. The ad/detail fan-out names them, as its workers go on committing
+	// pages while a part is written.
+	Seqs []int
 }
 
 func putFiles(tx *bolt.Tx, shard string, files []File) error {

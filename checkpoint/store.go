@@ -130,6 +130,9 @@ type Page struct {
 	Request   json.RawMessage `json:"request"`
 	LogID     string          `json:"log_id,omitempty"`
 	Body      []byte          `json:"-"`
+	// Frame is the page's line as one zstd frame (see AppendLine and
+	// Store.Frame): what CommitPage stores, computed there when nil.
+	Frame []byte `json:"-"`
 }
 
 // Store is an open checkpoint. It is safe for concurrent use; bbolt serialises
@@ -173,9 +176,13 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("initialise checkpoint: %w", err)
 	}
-	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest))
+	// A pending page is compressed on its own: a window larger than a page
+	// would only cost memory.
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithWindowSize(1<<20))
 	dec, _ := zstd.NewReader(nil)
-	return &Store{db: db, enc: enc, dec: dec}, nil
+	s := &Store{db: db, enc: enc, dec: dec}
+	s.GroupCommit(1) // a commit goes alone unless the crawl says how many share
+	return s, nil
 }
 
 // OpenReadOnly opens an existing checkpoint for reading (status). It fails
@@ -228,10 +235,15 @@ func openDB(p string, opts *bolt.Options) (db *bolt.DB, err error) {
 		return nil, fmt.Errorf("open checkpoint %s: %w", p, err)
 	}
 	if err := db.View(func(tx *bolt.Tx) error {
+		// Check walks in a goroutine of its own: it must be drained to its
+		// end, or it goes on reading the file after Close has unmapped it.
+		var first error
 		for cerr := range tx.Check() {
-			return cerr
+			if first == nil {
+				first = cerr
+			}
 		}
-		return nil
+		return first
 	}); err != nil {
 		db.Close()
 		return nil, &CorruptError{Path: p, Err: err}
@@ -310,31 +322,54 @@ func (s *Store) SaveShard(sh Shard) error {
 // (the ad/detail fan-out), so an id is never fetched again once its response is
 // durable.
 func (s *Store) CommitPage(sh Shard, p Page, done ...int64) error {
-	meta, err := json.Marshal(p)
-	if err != nil {
-		return err
+	frame := p.Frame
+	if frame == nil {
+		frame = s.Frame(p)
 	}
-	body := s.enc.EncodeAll(p.Body, nil)
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.Bucket(bucketPending).CreateBucketIfNotExists([]byte(sh.ID))
-		if err != nil {
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		if err := putPending(tx, sh.ID, p.Seq, frame, done); err != nil {
 			return err
-		}
-		k := seqKey(p.Seq)
-		rec := make([]byte, 4+len(meta)+len(body))
-		binary.BigEndian.PutUint32(rec, uint32(len(meta)))
-		copy(rec[4:], meta)
-		copy(rec[4+len(meta):], body)
-		if err := b.Put(k, rec); err != nil {
-			return err
-		}
-		for _, id := range done {
-			if err := tx.Bucket(bucketDone).Put(idKey(id), []byte("ok")); err != nil {
-				return err
-			}
 		}
 		return putShard(tx, sh)
 	})
+}
+
+// CommitFetched stores a fetched page as pending and marks the ids in done as
+// fetched, in one transaction, without the shard's state: for the ad/detail
+// fan-out, whose workers commit concurrently and whose state (a count of
+// pages) is stored with each flush instead, so that no commit can roll back
+// the parts a flush recorded.
+func (s *Store) CommitFetched(shard string, p Page, done ...int64) error {
+	frame := p.Frame
+	if frame == nil {
+		frame = s.Frame(p)
+	}
+	return s.db.Batch(func(tx *bolt.Tx) error { return putPending(tx, shard, p.Seq, frame, done) })
+}
+
+func putPending(tx *bolt.Tx, shard string, seq int, frame []byte, done []int64) error {
+	b, err := tx.Bucket(bucketPending).CreateBucketIfNotExists([]byte(shard))
+	if err != nil {
+		return err
+	}
+	if err := b.Put(seqKey(seq), frame); err != nil {
+		return err
+	}
+	for _, id := range done {
+		if err := tx.Bucket(bucketDone).Put(idKey(id), []byte("ok")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// GroupCommit lets up to workers concurrent page commits share one write
+// transaction and one fsync (bbolt's Batch): each caller still returns only
+// once its own page is durable, so a page is never lost to a crash after
+// its commit returned. A commit waits at most a millisecond for others.
+func (s *Store) GroupCommit(workers int) {
+	s.db.MaxBatchSize = max(1, workers)
+	s.db.MaxBatchDelay = time.Millisecond
 }
 
 func idKey(id int64) []byte {
@@ -404,7 +439,7 @@ func (s *Store) Done() (map[int64]string, error) {
 	return out, err
 }
 
-// Pending returns a shard's pending pages in fetch order.
+// Pending returns a shard's pending pages in fetch order, with their frames.
 func (s *Store) Pending(id string) ([]Page, error) {
 	var out []Page
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -412,20 +447,14 @@ func (s *Store) Pending(id string) ([]Page, error) {
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(_, v []byte) error {
-			if len(v) < 4 {
-				return fmt.Errorf("pending page of %s is corrupt", id)
-			}
-			n := binary.BigEndian.Uint32(v)
-			var p Page
-			if err := json.Unmarshal(v[4:4+n], &p); err != nil {
+		return b.ForEach(func(k, v []byte) error {
+			p, err := s.decodeRecord(id, v)
+			if err != nil {
 				return err
 			}
-			body, err := s.dec.DecodeAll(v[4+n:], nil)
-			if err != nil {
-				return fmt.Errorf("pending page of %s: %w", id, err)
+			if len(k) == 8 {
+				p.Seq = int(binary.BigEndian.Uint64(k))
 			}
-			p.Body = body
 			out = append(out, p)
 			return nil
 		})
@@ -440,8 +469,16 @@ func (s *Store) Pending(id string) ([]Page, error) {
 // into place.
 func (s *Store) CommitFlush(sh Shard, f Flushed) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		if err := dropPending(tx, sh.ID); err != nil {
-			return err
+		if f.Seqs == nil {
+			if err := dropPending(tx, sh.ID); err != nil {
+				return err
+			}
+		} else if b := tx.Bucket(bucketPending).Bucket([]byte(sh.ID)); b != nil {
+			for _, n := range f.Seqs {
+				if err := b.Delete(seqKey(n)); err != nil {
+					return err
+				}
+			}
 		}
 		if len(f.Ads) > 0 {
 			if err := putAds(tx, sh.ID, sh.Parts-1, f.Ads); err != nil {
@@ -552,7 +589,7 @@ func addCount(b *bolt.Bucket, key string, n int64) error {
 // request is sent, so separate runs add up exactly, even across a crash, and
 // concurrent workers cannot overshoot the budget.
 func (s *Store) TakeUsage(day, endpoint string, budget int) (total int, ok bool, err error) {
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Batch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketUsage)
 		total = int(getCount(b, day))
 		if budget > 0 && total >= budget {
@@ -571,7 +608,7 @@ func (s *Store) TakeUsage(day, endpoint string, budget int) (total int, ok bool,
 
 // AddThrottled records that an answer of endpoint was throttled on a day.
 func (s *Store) AddThrottled(day, endpoint string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.db.Batch(func(tx *bolt.Tx) error {
 		return addCount(tx.Bucket(bucketUsage), day+"/"+endpoint+throttledSuffix, 1)
 	})
 }

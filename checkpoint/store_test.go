@@ -21,7 +21,7 @@ func TestPagesAndFlushSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	sh := Shard{ID: "ads/FR/w", Dataset: "ads", Status: StatusRunning, RequestHash: "h"}
-	bodies := [][]byte{[]byte(`{"data":{"ads":[1]}}`), bytes.Repeat([]byte("x"), 100_000)}
+	bodies := [][]byte{[]byte(`{"data":{"ads":[1]}}`), []byte(`"` + strings.Repeat("x", 100_000) + `"`)}
 	for i, b := range bodies {
 		sh.Pages = i + 1
 		sh.NextSearchID = "sid" + strconv.Itoa(i)

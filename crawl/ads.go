@@ -1,8 +1,6 @@
 package crawl
 
 import (
-	"encoding/json"
-
 	"adharvest/checkpoint"
 	"adharvest/job"
 	"adharvest/sink"
@@ -15,21 +13,20 @@ var adsDataset = &dataset{
 	endpoint: api.EndpointAdQuery,
 	fields:   api.RequiredFieldNames(api.EndpointAdQuery),
 	paged:    true,
-	page: func(data json.RawMessage) (pageInfo, error) {
-		d, err := api.DecodeAdQuery(data)
-		return pageInfo{items: len(d.Ads), rejects: len(d.Rejects), page: d.Page}, err
-	},
+	decode: decoder(api.DecodeAdQuery, func(d api.AdQueryPage) pageInfo {
+		return pageInfo{items: len(d.Ads), rejects: len(d.Rejects), page: d.Page}
+	}),
 	write: writeAds,
 }
 
 // writeAds decodes ad/query pages into rows. An ad repeated within the pages
 // (the API pages over a live index) is written once.
-func writeAds(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
+func writeAds(pw *partWriter, sh *Shard, pages []fetched) (written, error) {
 	var rows []sink.AdRow
 	var rejects []sink.RejectRow
 	var overlap int64
 	seen := map[int64]bool{}
-	err := decodePages(pages, api.DecodeAdQuery, func(p checkpoint.Page, d api.AdQueryPage) {
+	eachPage(pages, func(p checkpoint.Page, d api.AdQueryPage) {
 		rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
 		for _, a := range d.Ads {
 			if !a.Ad.ID.Valid || seen[a.Ad.ID.V] {
@@ -46,9 +43,6 @@ func writeAds(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, erro
 			})
 		}
 	})
-	if err != nil {
-		return written{}, err
-	}
 	if err := writeRejects(pw, rejects); err != nil {
 		return written{}, err
 	}

@@ -401,8 +401,12 @@ func repairParts(ctx context.Context, f folder.Folder, store *checkpoint.Store, 
 				lost = append(lost, n)
 				continue
 			}
+			dp, err := decodeStored(sh.ds, pages)
+			if err != nil {
+				return nil, nil, fmt.Errorf("rebuild %s part %d: %w", id, n, err)
+			}
 			pw := &partWriter{f: f, sh: sh, n: n}
-			if _, err := sh.ds.write(pw, sh, pages); err != nil {
+			if _, err := sh.ds.write(pw, sh, dp); err != nil {
 				return nil, nil, fmt.Errorf("rebuild %s part %d: %w", id, n, err)
 			}
 			if err := store.RegisterFiles(id, pw.files); err != nil {
@@ -526,11 +530,12 @@ func readRaw(path string) ([]checkpoint.Page, error) {
 	sc.Buffer(make([]byte, 1<<20), 256<<20)
 	var pages []checkpoint.Page
 	for sc.Scan() {
-		var rec rawRecord
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+		p, err := checkpoint.ParseLine(sc.Bytes())
+		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", len(pages)+1, err)
 		}
-		pages = append(pages, checkpoint.Page{Seq: len(pages), FetchedAt: rec.FetchedAt, RunID: rec.RunID, Endpoint: rec.Endpoint, Request: rec.Request, LogID: rec.LogID, Body: rec.Response})
+		p.Seq = len(pages)
+		pages = append(pages, p)
 	}
 	if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
@@ -651,8 +656,12 @@ func Rebuild(ctx context.Context, f folder.Folder) ([]string, error) {
 				lines = append(lines, f.Rel(p.path)+": unreadable, left out ("+err.Error()+")")
 				break
 			}
+			dp, err := decodeStored(sh.ds, pages)
+			if err != nil {
+				return fmt.Errorf("rebuild %s part %d: %w", id, p.n, err)
+			}
 			pw := &partWriter{f: f, sh: sh, n: p.n}
-			w, err := sh.ds.write(pw, sh, pages)
+			w, err := sh.ds.write(pw, sh, dp)
 			if err != nil {
 				return fmt.Errorf("rebuild %s part %d: %w", id, p.n, err)
 			}
@@ -782,6 +791,6 @@ func decodeLastPage(sh *Shard, p checkpoint.Page) (api.Page, error) {
 	if err != nil {
 		return api.Page{}, err
 	}
-	info, err := sh.ds.page(env.Data)
+	_, info, err := sh.ds.decode(env.Data)
 	return info.page, err
 }

@@ -1,7 +1,6 @@
 package crawl
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,8 +22,6 @@ import (
 	"adharvest/sink"
 	"adharvest/tiktok"
 	"adharvest/tiktok/api"
-
-	"github.com/klauspost/compress/zstd"
 )
 
 // Crawler runs shards against the API and commits what they fetch through the
@@ -39,7 +36,8 @@ type Crawler struct {
 	Concurrency int
 	// FlushPages is how many pages a shard holds pending before it writes a part.
 	// Pending pages are durable in the checkpoint, so a larger value costs no
-	// re-fetching after a crash, only fewer and larger files.
+	// re-fetching after a crash: only memory (the decoded pages wait for
+	// their part), for fewer and larger files.
 	FlushPages int
 	// MaxEmptyPages bounds consecutive empty pages that still claim has_more.
 	// The API has been seen to answer so forever for advertisers whose ads were
@@ -71,6 +69,12 @@ type Crawler struct {
 	lostMu sync.Mutex
 	waitMu sync.Mutex
 	plan   *plan
+	// details is the detail fan-out that the ads parts this crawl commits
+	// feed, while slices are still paging (see Crawler.streamDetails); slots
+	// then bound the requests in flight of both.
+	details    *detailRun
+	slots      chan struct{}
+	afterSweep func() error
 }
 
 // Events reports crawl progress to the user interface.
@@ -85,6 +89,9 @@ type Events struct {
 	// Start runs once, before the first request, with the job, its shards and
 	// how many of them are already done.
 	Start func(j job.Job, shards, done int)
+	// More runs when a fan-out that began with Phase learns of n more items
+	// (ads parts committed while the detail fan-out streams).
+	More func(name string, n int)
 }
 
 func (c *Crawler) defaults() {
@@ -92,7 +99,7 @@ func (c *Crawler) defaults() {
 		c.Concurrency = 4
 	}
 	if c.FlushPages <= 0 {
-		c.FlushPages = 20
+		c.FlushPages = DefaultFlushPages
 	}
 	if c.MaxEmptyPages <= 0 {
 		c.MaxEmptyPages = 25
@@ -115,7 +122,15 @@ func (c *Crawler) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Store != nil {
+		c.Store.GroupCommit(c.Concurrency)
+	}
 }
+
+// DefaultFlushPages is how many pages a shard holds before it writes a part:
+// more than a planned slice of DefaultSliceAds holds, so that a slice is one
+// part unless it is resumed mid-way.
+const DefaultFlushPages = 100
 
 // Requests counts the data requests this crawler's client sent, retries
 // and refused calls included, as the server counts them.
@@ -155,14 +170,14 @@ func Provisional(sh *Shard, st checkpoint.Shard) bool {
 		st.UpdatedAt.Before(sh.Window.To.AddDate(0, 0, ProvisionalDays+1))
 }
 
-// fanOut runs work on every item with n workers. An error that asStop
-// classes as a stop (quota, budget, full disk, interruption) is passed to halt
-// and ends the feeding of new items, but cancels nothing: requests already in
-// flight were paid for and their answers are kept, and each worker stops at
-// its next request (see Crawler.halted). The stop is returned once the running
-// items have ended. Any other error is handed to fail, under a lock, and the
-// rest go on; a non-nil error from fail stops everything too.
-func fanOut[T any](ctx context.Context, n int, items []T, halt func(error), work func(context.Context, T) error, fail func(T, error) error) error {
+// fanOut runs work on every item of a feed with n workers. An error that
+// asStop classes as a stop (quota, budget, full disk, interruption) is passed
+// to halt and ends the feeding of new items, but cancels nothing: requests
+// already in flight were paid for and their answers are kept, and each worker
+// stops at its next request (see Crawler.halted). The stop is returned once
+// the running items have ended. Any other error is handed to fail, under a
+// lock, and the rest go on; a non-nil error from fail stops everything too.
+func fanOut[T any](ctx context.Context, n int, items *feed[T], halt func(error), work func(context.Context, T) error, fail func(T, error) error) error {
 	quit := make(chan struct{})
 	ch := make(chan T)
 	var (
@@ -199,7 +214,11 @@ func fanOut[T any](ctx context.Context, n int, items []T, halt func(error), work
 		}()
 	}
 feed:
-	for _, it := range items {
+	for {
+		it, ok := items.pop(ctx, quit)
+		if !ok {
+			break
+		}
 		select {
 		case ch <- it:
 		case <-quit:
@@ -217,6 +236,80 @@ feed:
 		return &StopError{Reason: "interrupted", Err: ctx.Err()}
 	}
 	return nil
+}
+
+// feed is an unbounded queue of work that producers add to without waiting
+// and one consumer takes from, waiting, until it is closed and empty.
+type feed[T any] struct {
+	mu     sync.Mutex
+	items  []T
+	closed bool
+	wake   chan struct{}
+}
+
+func newFeed[T any]() *feed[T] { return &feed[T]{wake: make(chan struct{}, 1)} }
+
+func (f *feed[T]) push(items ...T) {
+	f.mu.Lock()
+	f.items = append(f.items, items...)
+	f.mu.Unlock()
+	f.signal()
+}
+
+func (f *feed[T]) close() {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	f.signal()
+}
+
+func (f *feed[T]) signal() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop takes the next item; false once the feed is closed and empty, or quit
+// or ctx is done.
+func (f *feed[T]) pop(ctx context.Context, quit <-chan struct{}) (T, bool) {
+	var zero T
+	for {
+		f.mu.Lock()
+		if len(f.items) > 0 {
+			it := f.items[0]
+			f.items = f.items[1:]
+			f.mu.Unlock()
+			return it, true
+		}
+		closed := f.closed
+		f.mu.Unlock()
+		if closed {
+			return zero, false
+		}
+		select {
+		case <-f.wake:
+		case <-quit:
+			return zero, false
+		case <-ctx.Done():
+			return zero, false
+		}
+	}
+}
+
+// call sends one data request. When the slices and a streaming detail
+// fan-out share the crawl, its slots keep the requests in flight within the
+// crawl's concurrency.
+func (c *Crawler) call(ctx context.Context, endpoint string, fields []string, body any) (*tiktok.Response, error) {
+	if c.slots != nil {
+		select {
+		case c.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-c.slots }()
+	}
+	return c.Client.Call(ctx, endpoint, fields, body)
 }
 
 // halt records why the crawl is stopping; halted returns it. Workers check it
@@ -309,7 +402,12 @@ func (c *Crawler) runShard(ctx context.Context, sh *Shard) (checkpoint.Shard, er
 	if err := c.Store.SaveShard(st); err != nil {
 		return st, err
 	}
-	crawlErr := c.pageShard(ctx, sh, &st, resumedFrom)
+	buf, err := c.loadPending(sh)
+	if err != nil {
+		return st, err
+	}
+	defer buf.reset()
+	crawlErr := c.pageShard(ctx, sh, &st, buf, resumedFrom)
 	var ne *narrowError
 	if errors.As(crawlErr, &ne) {
 		// The slice ends here, at the oldest day it reached; the days up to
@@ -326,21 +424,38 @@ func (c *Crawler) runShard(ctx context.Context, sh *Shard) (checkpoint.Shard, er
 		crawlErr = nil
 	}
 	done := crawlErr == nil
-	if err := c.flush(sh, &st, done, crawlErr); err != nil {
+	if err := c.flush(sh, &st, buf, done, crawlErr); err != nil {
 		return st, errors.Join(crawlErr, err)
 	}
 	return st, crawlErr
 }
 
-// pageShard fetches pages until the shard is complete.
-func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard, resumedFrom time.Time) error {
+// loadPending reads back the pages a shard committed but did not write as a
+// part before its last run ended, into a new buffer.
+func (c *Crawler) loadPending(sh *Shard) (*partBuf, error) {
+	buf := &partBuf{}
 	pending, err := c.Store.Pending(sh.ID)
-	if err != nil {
-		return err
+	if err != nil || len(pending) == 0 {
+		return buf, err
 	}
+	dp, err := decodeStored(sh.ds, pending)
+	if err != nil {
+		return nil, fmt.Errorf("%s: pending pages: %w", sh.ID, err)
+	}
+	for i, p := range pending {
+		if p.Frame == nil { // written before pending pages were frames
+			p.Frame = c.Store.Frame(p)
+		}
+		buf.add(p, dp[i].data, 0)
+	}
+	return buf, nil
+}
+
+// pageShard fetches pages until the shard is complete.
+func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard, buf *partBuf, resumedFrom time.Time) error {
 	seq := 0
-	if n := len(pending); n > 0 {
-		seq = pending[n-1].Seq + 1
+	if n := len(buf.pages); n > 0 {
+		seq = buf.pages[n-1].Seq + 1
 	}
 	seen := map[string]bool{}
 	idRetries := 0
@@ -362,7 +477,7 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 		}
 		body := sh.request(st.NextSearchID)
 		reqJSON, _ := json.Marshal(body)
-		resp, err := c.Client.Call(ctx, sh.ds.endpoint, sh.ds.fields, body)
+		resp, err := c.call(ctx, sh.ds.endpoint, sh.ds.fields, body)
 		if err != nil {
 			if errors.Is(err, tiktok.ErrSearchIDExpired) && st.NextSearchID != "" {
 				// A chain begun on an earlier UTC day died at the quota's
@@ -392,6 +507,7 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 				if err := c.restart(sh, st, "search_id expired"); err != nil {
 					return err
 				}
+				buf.reset()
 				idRetries = 0
 				seq = 0
 				clear(seen)
@@ -402,7 +518,7 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 		}
 		idRetries = 0
 		st.Requests += resp.Attempts
-		info, err := sh.ds.page(resp.Data)
+		data, info, err := sh.ds.decode(resp.Data)
 		if err != nil {
 			return fmt.Errorf("%s page %d: decode (log_id %s): %w", sh.ID, st.Pages, resp.LogID, err)
 		}
@@ -440,38 +556,45 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 			c.Logf("%s: %s", sh.ID, st.Reason)
 		}
 		page := checkpoint.Page{Seq: seq, FetchedAt: c.Now().UTC(), RunID: c.RunID, Endpoint: sh.ds.endpoint, Request: reqJSON, LogID: resp.LogID, Body: resp.Body}
+		page.Frame = c.Store.Frame(page)
 		_ = failpoint.Hit(failpoint.PageFetched)
 		if err := c.Store.CommitPage(*st, page); err != nil {
 			return fmt.Errorf("%s page %d: checkpoint: %w", sh.ID, st.Pages, err)
 		}
 		_ = failpoint.Hit(failpoint.PageCommit)
 		seq++
+		buf.add(page, data, items)
 		if c.Events.Page != nil {
 			c.Events.Page(sh, items)
 		}
-		if seq%c.FlushPages == 0 {
-			if err := c.flush(sh, st, false, nil); err != nil {
+		if len(buf.pages) >= c.FlushPages {
+			if err := c.flush(sh, st, buf, false, nil); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// flush writes the shard's pending pages as its next part, then commits the
-// new state. Data first, state second.
-func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr error) error {
-	pages, err := c.Store.Pending(sh.ID)
-	if err != nil {
-		return err
-	}
-	var w written
+// flush writes the shard's buffered pages as its next part, then commits the
+// new state, which drops those pages from the checkpoint. Data first, state
+// second. The buffer is empty when flush returns without error.
+func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, buf *partBuf, done bool, crawlErr error) error {
+	var (
+		w   written
+		err error
+	)
+	pages, seqs := buf.pages, buf.seqs()
 	pw := &partWriter{f: c.Folder, sh: sh, n: st.Parts}
 	if len(pages) > 0 {
 		if w, err = sh.ds.write(pw, sh, pages); err != nil {
 			return fmt.Errorf("%s: write part %d: %w", sh.ID, st.Parts, err)
 		}
 		raw := sh.rawPath(c.Folder, st.Parts)
-		sum, err := writeRaw(raw, pages)
+		lines := buf.rawPart()
+		sum, err := sink.WriteFileAtomicSum(raw, func(w io.Writer) error {
+			_, err := w.Write(lines)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("%s: write raw part %d: %w", sh.ID, st.Parts, err)
 		}
@@ -509,8 +632,12 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, done bool, crawlErr err
 	if err := failpoint.Hit(failpoint.FlushCommit); err != nil {
 		return err
 	}
-	if err := c.Store.CommitFlush(*st, checkpoint.Flushed{Files: pw.files, Ads: w.ads}); err != nil {
+	if err := c.Store.CommitFlush(*st, checkpoint.Flushed{Files: pw.files, Ads: w.ads, Seqs: seqs}); err != nil {
 		return fmt.Errorf("%s: checkpoint after part %d: %w", sh.ID, st.Parts-1, err)
+	}
+	buf.reset()
+	if c.details != nil && len(w.ads) > 0 {
+		c.details.more(w.ads)
 	}
 	return nil
 }
@@ -539,39 +666,6 @@ func (c *Crawler) restart(sh *Shard, st *checkpoint.Shard, why string) error {
 		}
 	}
 	return nil
-}
-
-// rawRecord is one line of a raw part: the request and the exact response.
-type rawRecord struct {
-	Endpoint  string          `json:"endpoint"`
-	Request   json.RawMessage `json:"request"`
-	FetchedAt time.Time       `json:"fetched_at"`
-	RunID     string          `json:"run_id"`
-	LogID     string          `json:"log_id,omitempty"`
-	Response  json.RawMessage `json:"response"`
-}
-
-func writeRaw(path string, pages []checkpoint.Page) (sink.Sum, error) {
-	return sink.WriteFileAtomicSum(path, func(w io.Writer) error {
-		zw, err := zstd.NewWriter(w)
-		if err != nil {
-			return err
-		}
-		enc := json.NewEncoder(zw)
-		enc.SetEscapeHTML(false)
-		for _, p := range pages {
-			var compact bytes.Buffer
-			resp := json.RawMessage(p.Body)
-			if json.Compact(&compact, p.Body) == nil {
-				resp = compact.Bytes()
-			}
-			rec := rawRecord{Endpoint: p.Endpoint, Request: p.Request, FetchedAt: p.FetchedAt, RunID: p.RunID, LogID: p.LogID, Response: resp}
-			if err := enc.Encode(rec); err != nil {
-				return err
-			}
-		}
-		return zw.Close()
-	})
 }
 
 // Sweep removes what an interrupted run may have left: temporary files, and

@@ -13,22 +13,50 @@ import (
 	"adharvest/tiktok/api"
 )
 
-// decodePages decodes each page's envelope data with decode (one of the
-// item-level decoders of package api, which keep the good items of a page and
-// return the bad ones as rejects), in fetch order.
-func decodePages[T any](pages []checkpoint.Page, decode func(json.RawMessage) (T, error), each func(p checkpoint.Page, d T)) error {
+// fetched is a page as the crawl holds it until its part is written: its
+// record (with its body until the raw twin has it) and its data, decoded
+// once, on arrival, by the dataset's decoder.
+type fetched struct {
+	checkpoint.Page
+	data any
+}
+
+// decoder makes a dataset's decode from one of the item-level decoders of
+// package api (which keep the good items of a page and return the bad ones
+// as rejects) and what the crawl reads of its result.
+func decoder[T any](dec func(json.RawMessage) (T, error), info func(T) pageInfo) func(json.RawMessage) (any, pageInfo, error) {
+	return func(data json.RawMessage) (any, pageInfo, error) {
+		d, err := dec(data)
+		if err != nil {
+			return nil, pageInfo{}, err
+		}
+		return d, info(d), nil
+	}
+}
+
+// eachPage hands each page's decoded data to fn, in fetch order.
+func eachPage[T any](pages []fetched, fn func(p checkpoint.Page, d T)) {
+	for _, f := range pages {
+		fn(f.Page, f.data.(T))
+	}
+}
+
+// decodeStored decodes pages read back from the checkpoint or from raw
+// files (a resumed shard's pending pages, a rebuild, a reparse).
+func decodeStored(ds *dataset, pages []checkpoint.Page) ([]fetched, error) {
+	out := make([]fetched, 0, len(pages))
 	for _, p := range pages {
 		env, err := api.DecodeEnvelope(p.Body)
 		if err != nil {
-			return fmt.Errorf("page %d: %w", p.Seq, err)
+			return nil, fmt.Errorf("page %d: %w", p.Seq, err)
 		}
-		d, err := decode(env.Data)
+		d, _, err := ds.decode(env.Data)
 		if err != nil {
-			return fmt.Errorf("page %d (log_id %s): %w", p.Seq, p.LogID, err)
+			return nil, fmt.Errorf("page %d (log_id %s): %w", p.Seq, p.LogID, err)
 		}
-		each(p, d)
+		out = append(out, fetched{Page: p, data: d})
 	}
-	return nil
+	return out, nil
 }
 
 // pageInfo is what the crawl needs of a page as it arrives: its items, good
@@ -105,18 +133,17 @@ var reportsDataset = &dataset{
 	table:    sink.AdReports,
 	endpoint: api.EndpointAdReport,
 	fields:   api.RequiredFieldNames(api.EndpointAdReport),
-	page: func(data json.RawMessage) (pageInfo, error) {
-		d, err := api.DecodeAdReport(data)
-		return pageInfo{items: d.Count(), rejects: len(d.Rejects)}, err
-	},
-	write: func(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
+	decode: decoder(api.DecodeAdReport, func(d api.AdReportPage) pageInfo {
+		return pageInfo{items: d.Count(), rejects: len(d.Rejects)}
+	}),
+	write: func(pw *partWriter, sh *Shard, pages []fetched) (written, error) {
 		var rows []sink.AdReportRow
 		var rejects []sink.RejectRow
 		ids := sh.AdvertiserIDs
 		if ids == nil {
 			ids = []int64{}
 		}
-		err := decodePages(pages, api.DecodeAdReport, func(p checkpoint.Page, d api.AdReportPage) {
+		eachPage(pages, func(p checkpoint.Page, d api.AdReportPage) {
 			rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
 			if sh.plan {
 				return // asked only to plan: the job has no ad_reports
@@ -141,9 +168,6 @@ var reportsDataset = &dataset{
 				}
 			}
 		})
-		if err != nil {
-			return written{}, err
-		}
 		if err := writeRejects(pw, rejects); err != nil {
 			return written{}, err
 		}
@@ -157,15 +181,14 @@ var contentDataset = &dataset{
 	endpoint: api.EndpointCommercialContent,
 	fields:   api.RequiredFieldNames(api.EndpointCommercialContent),
 	paged:    true,
-	page: func(data json.RawMessage) (pageInfo, error) {
-		d, err := api.DecodeCommercialContent(data)
-		return pageInfo{items: len(d.CommercialContents), rejects: len(d.Rejects), page: d.Page}, err
-	},
-	write: func(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
+	decode: decoder(api.DecodeCommercialContent, func(d api.CommercialContentPage) pageInfo {
+		return pageInfo{items: len(d.CommercialContents), rejects: len(d.Rejects), page: d.Page}
+	}),
+	write: func(pw *partWriter, sh *Shard, pages []fetched) (written, error) {
 		var rows []sink.CommercialContentRow
 		var rejects []sink.RejectRow
 		seen := map[string]bool{}
-		err := decodePages(pages, api.DecodeCommercialContent, func(p checkpoint.Page, d api.CommercialContentPage) {
+		eachPage(pages, func(p checkpoint.Page, d api.CommercialContentPage) {
 			rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
 			for _, c := range d.CommercialContents {
 				if c.ID == "" || seen[string(c.ID)] {
@@ -195,9 +218,6 @@ var contentDataset = &dataset{
 				rows = append(rows, row)
 			}
 		})
-		if err != nil {
-			return written{}, err
-		}
 		if err := writeRejects(pw, rejects); err != nil {
 			return written{}, err
 		}
@@ -210,15 +230,14 @@ var advertisersDataset = &dataset{
 	table:    sink.Advertisers,
 	endpoint: api.EndpointAdvertiserQuery,
 	fields:   api.RequiredFieldNames(api.EndpointAdvertiserQuery),
-	page: func(data json.RawMessage) (pageInfo, error) {
-		d, err := api.DecodeAdvertiserQuery(data)
-		return pageInfo{items: len(d.Advertisers), rejects: len(d.Rejects)}, err
-	},
-	write: func(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error) {
+	decode: decoder(api.DecodeAdvertiserQuery, func(d api.AdvertiserQueryPage) pageInfo {
+		return pageInfo{items: len(d.Advertisers), rejects: len(d.Rejects)}
+	}),
+	write: func(pw *partWriter, sh *Shard, pages []fetched) (written, error) {
 		var rows []sink.AdvertiserRow
 		var rejects []sink.RejectRow
 		seen := map[int64]bool{}
-		err := decodePages(pages, api.DecodeAdvertiserQuery, func(p checkpoint.Page, d api.AdvertiserQueryPage) {
+		eachPage(pages, func(p checkpoint.Page, d api.AdvertiserQueryPage) {
 			rejects = append(rejects, rejectRows(sh, p, d.Rejects)...)
 			for _, a := range d.Advertisers {
 				if !a.BusinessID.Valid || seen[a.BusinessID.V] {
@@ -228,9 +247,6 @@ var advertisersDataset = &dataset{
 				rows = append(rows, sink.AdvertiserRow{BusinessID: a.BusinessID.V, BusinessName: a.BusinessName.Ptr(), CountryCode: a.CountryCode.Ptr(), Provenance: sh.provenance(p)})
 			}
 		})
-		if err != nil {
-			return written{}, err
-		}
 		if err := writeRejects(pw, rejects); err != nil {
 			return written{}, err
 		}

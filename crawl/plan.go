@@ -22,14 +22,16 @@ type dataset struct {
 	fields   []string
 	// paged datasets follow search_id/has_more; the others are one request per shard.
 	paged bool
-	// page reads a response's data as it arrives: its items and rejects, and
-	// its paging fields.
-	page func(data json.RawMessage) (pageInfo, error)
-	// write decodes pages into rows and writes them as one part (nothing when
-	// there are no rows), returning what it wrote to the dataset's own table.
-	// part gives the file of this part for any table, so that child tables are
-	// written in the same flush under the same part number.
-	write func(pw *partWriter, sh *Shard, pages []checkpoint.Page) (written, error)
+	// decode reads a response's data once, as it arrives: the decoded page
+	// that write turns into rows, and what the crawl needs to go on (its
+	// items and rejects, and its paging fields).
+	decode func(data json.RawMessage) (any, pageInfo, error)
+	// write turns decoded pages into rows and writes them as one part
+	// (nothing when there are no rows), returning what it wrote to the
+	// dataset's own table. pw gives the file of this part for any table, so
+	// that child tables are written in the same flush under the same part
+	// number.
+	write func(pw *partWriter, sh *Shard, pages []fetched) (written, error)
 }
 
 // written is what one flush wrote: the rows of the dataset's own table and,

@@ -299,6 +299,9 @@ func (r *run) crawl(ctx context.Context) error {
 		return rec
 	})
 	defer stopLive()
+	if r.job.Has(job.AdDetails) && r.o.DetailBudget == 0 && !r.o.PlanOnly {
+		return r.crawler.RunPlanWithDetails(ctx, r.plan)
+	}
 	err := r.crawler.RunPlan(ctx, r.plan)
 	var fe *FailedError
 	if r.job.Has(job.AdDetails) && (err == nil || errors.As(err, &fe)) {
@@ -314,7 +317,7 @@ func (r *run) newCrawler() *Crawler {
 	return &Crawler{
 		Client: r.client, Store: r.store, Folder: r.f, RunID: r.record.RunID,
 		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait, DetailBudget: o.DetailBudget,
-		MaxPages: o.MaxPages, SlicePages: o.SlicePages, Events: o.Events, Logf: o.Logf,
+		MaxPages: o.MaxPages, SlicePages: o.SlicePages, Events: o.Events, Logf: o.Logf, Now: o.Now,
 	}
 }
 
@@ -362,7 +365,18 @@ func knownShards(f folder.Folder, store *checkpoint.Store, p *plan, slicePages i
 	for _, trs := range waiting {
 		n += len(trs)
 	}
-	return shards, n
+	// Two queries can reach the same shard (commercial content, which has
+	// no term, asked by two queries over the same country and window): it
+	// is one slice, harvested once, and counted once.
+	seen := make(map[string]bool, len(shards))
+	out := shards[:0:0]
+	for _, sh := range shards {
+		if !seen[sh.ID] {
+			seen[sh.ID] = true
+			out = append(out, sh)
+		}
+	}
+	return out, n
 }
 
 // addWaiting counts the tracks still waiting for their report as one pending

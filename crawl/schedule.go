@@ -270,6 +270,11 @@ func (c *Crawler) RunPlan(ctx context.Context, p *plan) error {
 	if err := Sweep(c.Folder, c.Store, shards); err != nil {
 		return err
 	}
+	if c.afterSweep != nil {
+		if err := c.afterSweep(); err != nil {
+			return err
+		}
+	}
 	c.lost = map[string]bool{}
 	q := newQueue()
 	for _, sh := range shards {
@@ -288,7 +293,9 @@ func (c *Crawler) RunPlan(ctx context.Context, p *plan) error {
 		stopErr  error
 		wg       sync.WaitGroup
 	)
-	c.haltErr.Store(nil)
+	if c.details == nil {
+		c.haltErr.Store(nil) // else the fan-out alongside may have halted already
+	}
 	follow := func(sh *Shard, st checkpoint.Shard, runErr error) error {
 		next, err := c.followUps(x, p, waiting, sh, st, runErr)
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 )
 
 // Table describes one dataset's folder under the output directory: its name (the
@@ -82,7 +81,7 @@ func Lookup(name string) (Table, bool) {
 
 func writerOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
-		parquet.Compression(&zstd.Codec{}),
+		parquet.Compression(zstdCodec),
 		parquet.KeyValueMetadata("adharvest.schema_version", SchemaVersion),
 		parquet.CreatedBy("adharvest", "", ""),
 	}
