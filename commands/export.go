@@ -19,10 +19,11 @@ func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
 		Usage: "write a harvest folder as one self-contained DuckDB database (and CSV files)",
-		UsageText: `adharvest export --out DIR --duckdb FILE [--csv FOLDER [--csv-raw]] [--force]
+		UsageText: `adharvest export --out DIR --duckdb FILE [--csv FOLDER [--csv-raw] [--csv-null TEXT]] [--force]
 
 Every view becomes a real table of the same name (ads: one row per key, the newest
-fetch) and every _all view a table <table>_all (every fetch), plus harvest_manifest
+fetch) and every _all view a table <table>_all (every fetch), field_completeness a
+table too, plus harvest_manifest
 (one row: tool, version, job as JSON text, job_hash, created, complete, per-dataset
 counts as JSON text, the whole manifest.json), harvest_runs (one row per run) and
 harvest_datasets (one row per dataset). The file is built under a temporary name and
@@ -32,6 +33,10 @@ folder put in place when all are written: FOLDER never holds part of a set. The 
 for spreadsheets: a text cell that starts with = + - @ or a tab or carriage return (an
 advertiser called "=HYPERLINK(...)") gets a leading ' so that it is shown, not run;
 numbers are never changed, nor is the database. --csv-raw writes every cell as it is.
+In the CSV files NULL is an empty field and empty text "" (quoted); --csv-null TEXT
+writes NULL as TEXT (e.g. \N) for readers that ignore quotes, such as pandas.
+DIR must hold a harvest (a checkpoint, a manifest or table files): another folder is
+refused.
 An export that is killed leaves nothing under the final names, and the next export
 removes its temporary files.
 
@@ -46,12 +51,13 @@ Examples:
 			&cli.StringFlag{Name: "csv", Usage: "also write one CSV file per table into `FOLDER`"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing database file and CSV files"},
 			&cli.BoolFlag{Name: "csv-raw", Usage: "write CSV text cells as they are, even those a spreadsheet would run as a formula (= + - @)"},
+			&cli.StringFlag{Name: "csv-null", Usage: "write NULL in the CSV files as `TEXT` (e.g. \\N) instead of an empty field (empty text is always \"\")"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := noArgs(c); err != nil {
 				return err
 			}
-			cmd := &ExportCommand{Out: c.String("out"), DuckDB: c.String("duckdb"), CSV: c.String("csv"), Force: c.Bool("force"), CSVRaw: c.Bool("csv-raw"), Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
+			cmd := &ExportCommand{Out: c.String("out"), DuckDB: c.String("duckdb"), CSV: c.String("csv"), Force: c.Bool("force"), CSVRaw: c.Bool("csv-raw"), CSVNull: c.String("csv-null"), Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
 			return cmd.Run(c.Context)
 		},
 	}
@@ -62,7 +68,9 @@ type ExportCommand struct {
 	Out, DuckDB, CSV string
 	Force            bool
 	// CSVRaw writes CSV cells as they are (see queries.WriteOptions.RawCSV).
-	CSVRaw         bool
+	CSVRaw bool
+	// CSVNull is the CSV cell of NULL (see queries.WriteOptions.CSVNull).
+	CSVNull        string
 	Stdout, Stderr io.Writer
 }
 
@@ -72,14 +80,20 @@ func (o *ExportCommand) Run(ctx context.Context) error {
 	if out == "" {
 		return usagef("--out is required: the folder of a harvest, e.g. adharvest export --out eea-2024-01 --duckdb eea.duckdb")
 	}
-	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
-		return usagef("--out %s is not a harvest folder", out)
+	if err := harvestFolder(out); err != nil {
+		return err
 	}
 	if dbFile == "" && csvDir == "" {
 		return usagef("give --duckdb FILE (and/or --csv FOLDER) to say where to export %s", out)
 	}
 	if o.CSVRaw && csvDir == "" {
 		return usagef("--csv-raw only changes the CSV files: add --csv FOLDER")
+	}
+	if o.CSVNull != "" && csvDir == "" {
+		return usagef("--csv-null only changes the CSV files: add --csv FOLDER")
+	}
+	if err := queries.CheckCSVNull(o.CSVNull); err != nil {
+		return usagef("--csv-null: %v", err)
 	}
 	if dbFile != "" {
 		fi, err := os.Stat(dbFile)
@@ -111,7 +125,7 @@ func (o *ExportCommand) Run(ctx context.Context) error {
 		return err
 	}
 	defer eng.Close()
-	res, err := eng.Export(ctx, queries.ExportOptions{DuckDB: dbFile, CSVDir: csvDir, Force: force, RawCSV: o.CSVRaw})
+	res, err := eng.Export(ctx, queries.ExportOptions{DuckDB: dbFile, CSVDir: csvDir, Force: force, RawCSV: o.CSVRaw, CSVNull: o.CSVNull})
 	if errors.Is(err, fs.ErrExist) {
 		// Appeared while the export ran.
 		return &UsageError{Msg: err.Error()}

@@ -19,10 +19,13 @@ func reportCommand() *cli.Command {
 		UsageText: `adharvest report --out DIR [--output FILE]
 
 Writes one HTML file (DIR/report.html unless --output says otherwise) with the harvest's
-scope and provenance, an "incomplete" banner when shards or details are still owed,
-counts per dataset, weekly ad volume per country, reported against harvested counts,
-top advertisers and rejection reasons. Charts are inline SVG; the page loads nothing
-from the network, so it can be archived or mailed as it is. Examples:
+scope and provenance, a banner that says "complete" only when every shard is done and
+every slice holds what ad/report counts (and otherwise what is owed, short, provisional
+or unverified), the coverage audit per country, counts per dataset and the items that
+could not be read, weekly ad volume per country, reported against harvested counts, what
+the API withholds (fields sent per country), top advertisers and rejection reasons.
+Charts are inline SVG; the page loads nothing from the network, so it can be archived or
+mailed as it is. Examples:
    adharvest report --out eea-2024-01
    adharvest report --out eea-2024-01 --output ~/reports/eea-2024-01.html`,
 		Flags: []cli.Flag{
@@ -54,8 +57,8 @@ func (o *ReportCommand) Run(ctx context.Context) error {
 	if out == "" {
 		return usagef("report needs --out DIR, the folder of a harvest")
 	}
-	if fi, err := os.Stat(out); err != nil || !fi.IsDir() {
-		return usagef("--out %s is not a harvest folder", out)
+	if err := harvestFolder(out); err != nil {
+		return err
 	}
 	file := o.Output
 	if file == "" {

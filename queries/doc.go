@@ -51,6 +51,51 @@
 //     both descending, so that the choice is the same on every run and in every
 //     client.
 //
+// The provenance columns of a deduplicated row are those of its newest fetch:
+// an ad found under the terms "coffee" and "tea" has the search_term of
+// whichever was fetched last. So that counting by term does not undercount,
+// ads adds two columns computed from ads_all over the same key:
+// search_terms (VARCHAR[], every term the ad was found under in that
+// country, the empty string for a query without a term) and shard_ids
+// (VARCHAR[], every shard, that is query slice, it came from), both sorted
+// and without repeats. "Ads found under coffee" is WHERE list_contains(search_terms,
+// 'coffee'), and equals count(DISTINCT (ad_id, country_code)) of ads_all
+// WHERE search_term = 'coffee'.
+//
+// # field_completeness
+//
+// One more view, field_completeness, says how often the service sent each
+// field: one row per dataset ('ads', 'ad-details', 'commercial-content', as
+// --datasets spells them), field and country_code, with rows (the rows of
+// the deduplicated view), present (those where the field is not NULL, not
+// blank text and not an empty list or map) and share (present / rows). It is
+// not a file of views/: Open generates it from the columns of ads,
+// ad_details and commercial_content as DESCRIBE gives them (see
+// completenessSQL), leaving out keys and provenance, so that a column added
+// to a table is measured with no change here. ad_details has no country: a
+// detail counts under every country its ad was found in (NULL when in
+// none). Views prints it after the tables' views, and Export writes it as a
+// table.
+//
+// # Which folders hold a harvest
+//
+// Open accepts any folder, whose tables are then empty. A command that
+// answers questions about a harvest calls CheckFolder first, which refuses a
+// folder without a checkpoint (_adharvest/checkpoint.db), without a manifest
+// written by adharvest and without any table file: the parent of a harvest,
+// one of its table folders or an empty folder would otherwise answer every
+// question with 0 rows. Its *FolderError names the harvest the folder is
+// in, or those it holds, when there are any.
+//
+// # Scripts
+//
+// Query runs a script of several statements as DuckDB does and returns the
+// rows of the last one. RunScript runs them one by one, on one connection
+// (so that SET, temporary tables and macros carry over), and hands over
+// the result of every statement that returns rows; statements that only
+// prepare (SET, CREATE, INSERT without RETURNING…) show nothing, unless
+// nothing else does. Errors keep the line numbers of the whole script.
+//
 // # Tables without data
 //
 // DuckDB cannot create a view over a glob that matches no file, and a view
@@ -65,6 +110,16 @@
 // A view is bound to files or to the empty placeholder when Open runs: a table
 // that receives its first file while an Engine is open stays empty until the
 // next Open (tables that already had files see new files on every query).
+//
+// # Scripts for other clients
+//
+// Views (ViewsWith) prints the same definitions for any DuckDB client, with
+// the absolute path of the folder by default. With ViewsOptions.Relative
+// the paths are relative to the folder ("ads/country_code=*/*.parquet") and
+// the script names no path at all: DuckDB resolves them when a view is
+// queried, against its working directory (or its file_search_path), so the
+// script works wherever the folder is moved or sent, from a DuckDB started
+// inside the folder.
 //
 // # Leftovers of killed processes
 //
@@ -81,7 +136,12 @@
 // Write streams *sql.Rows as an aligned table, CSV or JSON. It knows the Go
 // types that duckdb-go returns and uses each column's DuckDB type name to pick
 // the rendering (a DATE and a TIMESTAMP are both time.Time in Go). BIGINT ids
-// above 2^53 are written exactly in every format. CSV is written for
-// spreadsheets: text cells that a spreadsheet would run as a formula get a
-// leading single quote, unless WriteOptions.RawCSV.
+// above 2^53 are written exactly in every format; in JSON,
+// WriteOptions.JSONBigIntAsString writes them (and every other integer of 64
+// bits or more) as strings, for the many readers that round JSON numbers to
+// doubles. CSV is written for spreadsheets: text cells that a spreadsheet
+// would run as a formula get a leading single quote, unless
+// WriteOptions.RawCSV. In CSV, NULL is an empty field and empty text a
+// quoted "" (readers that look at quotes tell them apart), or NULL is
+// WriteOptions.CSVNull (a marker such as \N, for readers that do not).
 package queries

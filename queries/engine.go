@@ -3,13 +3,15 @@ package queries
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
-	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" database/sql driver
+	"github.com/duckdb/duckdb-go/v2" // also registers the "duckdb" database/sql driver
 
 	"adharvest/folder"
 	"adharvest/internal/failpoint"
@@ -25,6 +27,8 @@ type Engine struct {
 	// SELECT that its views read instead.
 	empty map[string]string
 	views []viewFile
+	// completeness creates the field_completeness view (completenessSQL).
+	completeness string
 }
 
 // missingDirError reports an output folder that does not exist.
@@ -101,6 +105,12 @@ func Open(ctx context.Context, dir string) (_ *Engine, err error) {
 		if _, err := e.db.ExecContext(ctx, script); err != nil {
 			return nil, fmt.Errorf("%s: %w", v.name, err)
 		}
+	}
+	if e.completeness, err = e.completenessSQL(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := e.db.ExecContext(ctx, e.completeness); err != nil {
+		return nil, fmt.Errorf("%s: %w", CompletenessView, err)
 	}
 	return e, nil
 }
@@ -182,4 +192,139 @@ func (e *Engine) Query(ctx context.Context, query string) (*sql.Rows, error) {
 		return nil, fmt.Errorf("query: %w", err)
 	}
 	return rows, nil
+}
+
+// RunScript runs the statements of script (see SplitStatements) one after
+// another on one connection, so that SET, temporary tables and macros carry
+// over from one statement to the next, and calls result with the rows of
+// each statement whose result is shown; n counts those from 0 (to write a
+// separator before every result but the first). result must read rows to the
+// end (Write does); they are closed after it returns.
+//
+// A statement's result is shown when the statement returns rows: a query
+// (SELECT, WITH, FROM, VALUES, TABLE, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN,
+// PRAGMA, CALL…) or an INSERT, UPDATE or DELETE with RETURNING. Statements
+// that prepare or change something (SET, CREATE, INSERT, COPY, ATTACH…)
+// show nothing, unless no statement of the script shows anything: the last
+// one's result (CREATE's or INSERT's count) is then shown, as Query would.
+//
+// The first error ends the script. DuckDB's "LINE n" in it counts lines of
+// script, not of the statement, so that Explain(err, script) points at the
+// right place.
+func (e *Engine) RunScript(ctx context.Context, script string, result func(n int, rows *sql.Rows) error) error {
+	if e.db == nil {
+		return errors.New("query: engine is closed")
+	}
+	stmts := SplitStatements(script)
+	if len(stmts) == 0 {
+		return errors.New("query: no statement")
+	}
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	defer conn.Close()
+	shown, pos := 0, 0
+	for i, stmt := range stmts {
+		start := pos
+		if at := strings.Index(script[pos:], stmt); at >= 0 {
+			start += at
+		}
+		pos = min(start+len(stmt), len(script))
+		query := placeAt(script[:start], stmt)
+		show := i == len(stmts)-1 && shown == 0
+		dml := false
+		if !show {
+			switch typ, err := statementType(ctx, conn, query); {
+			case err != nil:
+				show = true // executing it says what is wrong
+			case typ == duckdb.STATEMENT_TYPE_INSERT, typ == duckdb.STATEMENT_TYPE_UPDATE, typ == duckdb.STATEMENT_TYPE_DELETE:
+				dml = true
+			default:
+				show = returnsRows(typ)
+			}
+		}
+		if !show && !dml {
+			if _, err := conn.ExecContext(ctx, query); err != nil {
+				return fmt.Errorf("query: %w", err)
+			}
+			continue
+		}
+		rows, err := conn.QueryContext(ctx, query)
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+		if dml {
+			// Shown with RETURNING only: otherwise its one column is the
+			// count of rows changed.
+			cols, err := rows.Columns()
+			if err == nil && len(cols) == 1 && cols[0] == "Count" {
+				for rows.Next() {
+				}
+				err = rows.Err()
+				if cerr := rows.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					return fmt.Errorf("query: %w", err)
+				}
+				continue
+			}
+		}
+		err = result(shown, rows)
+		if cerr := rows.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("query: %w", cerr)
+		}
+		if err != nil {
+			return err
+		}
+		shown++
+	}
+	return nil
+}
+
+// placeAt is stmt preceded by as many line breaks as the text before it in
+// its script, so that DuckDB's LINE numbers count lines of the script (its
+// snippet of the line is then found in the script's line, which gives the
+// column: see queryErrorLine).
+func placeAt(before, stmt string) string {
+	return strings.Repeat("\n", strings.Count(before, "\n")) + stmt
+}
+
+// statementType asks DuckDB what kind of statement query is, by preparing it.
+func statementType(ctx context.Context, conn *sql.Conn, query string) (duckdb.StmtType, error) {
+	typ := duckdb.STATEMENT_TYPE_INVALID
+	err := conn.Raw(func(dc any) error {
+		p, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return errors.New("the driver cannot prepare")
+		}
+		st, err := p.PrepareContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		ds, ok := st.(*duckdb.Stmt)
+		if !ok {
+			return errors.New("not a DuckDB statement")
+		}
+		typ, err = ds.StatementType()
+		return err
+	})
+	return typ, err
+}
+
+// returnsRows reports whether statements of type typ return rows worth
+// showing (INSERT, UPDATE and DELETE are decided by their columns).
+func returnsRows(typ duckdb.StmtType) bool {
+	switch typ {
+	case duckdb.STATEMENT_TYPE_CREATE, duckdb.STATEMENT_TYPE_DROP, duckdb.STATEMENT_TYPE_ALTER,
+		duckdb.STATEMENT_TYPE_SET, duckdb.STATEMENT_TYPE_VARIABLE_SET, duckdb.STATEMENT_TYPE_TRANSACTION,
+		duckdb.STATEMENT_TYPE_COPY, duckdb.STATEMENT_TYPE_ATTACH, duckdb.STATEMENT_TYPE_DETACH,
+		duckdb.STATEMENT_TYPE_LOAD, duckdb.STATEMENT_TYPE_PREPARE, duckdb.STATEMENT_TYPE_CREATE_FUNC,
+		duckdb.STATEMENT_TYPE_VACUUM, duckdb.STATEMENT_TYPE_ANALYZE, duckdb.STATEMENT_TYPE_EXTENSION,
+		duckdb.STATEMENT_TYPE_EXPORT:
+		return false
+	}
+	return true
 }

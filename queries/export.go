@@ -77,6 +77,10 @@ type ExportOptions struct {
 	// cells that spreadsheets would run as formulas get a leading single
 	// quote (see WriteOptions.RawCSV). The database is never changed.
 	RawCSV bool
+	// CSVNull is the cell written for NULL in the CSV files (see
+	// WriteOptions.CSVNull): by default an empty field, while empty text is
+	// written "".
+	CSVNull string
 	// Now is the export time recorded in harvest_manifest; zero means
 	// time.Now.
 	Now time.Time
@@ -113,12 +117,13 @@ var ManifestTables = []string{"harvest_manifest", "harvest_runs", "harvest_datas
 
 // ExportTableNames lists, in order, the tables Export writes: each view of
 // sink.Tables as a table of the same name and its _all view as <table>_all,
-// then ManifestTables.
+// then field_completeness (CompletenessView), then ManifestTables.
 func ExportTableNames() []string {
 	var names []string
 	for _, t := range sink.Tables {
 		names = append(names, t.Name, t.Name+"_all")
 	}
+	names = append(names, CompletenessView)
 	return append(names, ManifestTables...)
 }
 
@@ -185,7 +190,7 @@ func (e *Engine) Export(ctx context.Context, opts ExportOptions) (res ExportResu
 			return err
 		}
 		if set != nil {
-			if err := writeExportCSV(ctx, conn, set.stage, res.Tables, WriteOptions{RawCSV: opts.RawCSV}); err != nil {
+			if err := writeExportCSV(ctx, conn, set.stage, res.Tables, WriteOptions{RawCSV: opts.RawCSV, CSVNull: opts.CSVNull}); err != nil {
 				return err
 			}
 		}
@@ -297,6 +302,10 @@ func (e *Engine) fillExport(ctx context.Context, conn *sql.Conn, man *manifest.M
 				return nil, err
 			}
 		}
+	}
+	if err := add(CompletenessView, "adharvest field_completeness: per dataset, field and country, the rows of the table and how many carry the field, present and not empty",
+		"CREATE TABLE "+exportAlias+".main."+CompletenessView+" AS SELECT * FROM "+CompletenessView); err != nil {
+		return nil, err
 	}
 	if err := e.exportManifest(ctx, conn, man, rawMan, now, add); err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ func text(v any, t *dtype) string {
 	case string:
 		return x
 	case []any, map[string]any, duckdb.OrderedMap, *duckdb.OrderedMap, duckdb.Map, map[any]any:
-		return string(appendJSON(nil, v, t))
+		return string(appendJSON(nil, v, t, jsonOptions{}))
 	case duckdb.Union:
 		return text(x.Value, t.member(x.Tag))
 	}
@@ -221,10 +221,18 @@ func blobString(b []byte) string {
 	return s.String()
 }
 
+// jsonOptions adjust appendJSON.
+type jsonOptions struct {
+	// bigintStrings writes integers of 64 bits and more (BIGINT, UBIGINT,
+	// HUGEINT, UHUGEINT, BIGNUM) as strings of their digits (see
+	// WriteOptions.JSONBigIntAsString).
+	bigintStrings bool
+}
+
 // appendJSON appends v as JSON. Object members keep the order of the type
 // (STRUCT fields) or of the value (MAP entries); objects without an order
 // (duckdb.Map, a STRUCT whose type is unknown) are sorted by key.
-func appendJSON(buf []byte, v any, t *dtype) []byte {
+func appendJSON(buf []byte, v any, t *dtype, o jsonOptions) []byte {
 	switch x := v.(type) {
 	case nil:
 		return append(buf, "null"...)
@@ -239,29 +247,35 @@ func appendJSON(buf []byte, v any, t *dtype) []byte {
 	case string:
 		return appendJSONString(buf, x)
 	case duckdb.Union:
-		return appendJSON(buf, x.Value, t.member(x.Tag))
+		return appendJSON(buf, x.Value, t.member(x.Tag), o)
 	case []any:
 		buf = append(buf, '[')
 		for i, e := range x {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendJSON(buf, e, t.child())
+			buf = appendJSON(buf, e, t.child(), o)
 		}
 		return append(buf, ']')
 	case map[string]any:
-		return appendStruct(buf, x, t)
+		return appendStruct(buf, x, t, o)
 	case duckdb.OrderedMap:
-		return appendOrderedMap(buf, &x, t)
+		return appendOrderedMap(buf, &x, t, o)
 	case *duckdb.OrderedMap:
 		if x == nil {
 			return append(buf, "null"...)
 		}
-		return appendOrderedMap(buf, x, t)
+		return appendOrderedMap(buf, x, t, o)
 	case duckdb.Map:
-		return appendUnorderedMap(buf, x, t)
+		return appendUnorderedMap(buf, x, t, o)
 	case map[any]any:
-		return appendUnorderedMap(buf, x, t)
+		return appendUnorderedMap(buf, x, t, o)
+	case int64, uint64, int, uint, *big.Int:
+		if o.bigintStrings {
+			if s, _, ok := scalarJSON(v, t); ok {
+				return appendJSONString(buf, s)
+			}
+		}
 	}
 	s, quoted, ok := scalarJSON(v, t)
 	if !ok {
@@ -277,7 +291,7 @@ func appendJSON(buf []byte, v any, t *dtype) []byte {
 	return append(buf, s...)
 }
 
-func appendStruct(buf []byte, m map[string]any, t *dtype) []byte {
+func appendStruct(buf []byte, m map[string]any, t *dtype, o jsonOptions) []byte {
 	buf = append(buf, '{')
 	n := 0
 	member := func(k string, v any, ft *dtype) {
@@ -287,7 +301,7 @@ func appendStruct(buf []byte, m map[string]any, t *dtype) []byte {
 		n++
 		buf = appendJSONString(buf, k)
 		buf = append(buf, ':')
-		buf = appendJSON(buf, v, ft)
+		buf = appendJSON(buf, v, ft, o)
 	}
 	seen := make(map[string]bool, len(m))
 	if t.base() == "STRUCT" {
@@ -311,7 +325,7 @@ func appendStruct(buf []byte, m map[string]any, t *dtype) []byte {
 	return append(buf, '}')
 }
 
-func appendOrderedMap(buf []byte, m *duckdb.OrderedMap, t *dtype) []byte {
+func appendOrderedMap(buf []byte, m *duckdb.OrderedMap, t *dtype, o jsonOptions) []byte {
 	kt, vt := t.mapTypes()
 	keys, vals := m.Keys(), m.Values()
 	buf = append(buf, '{')
@@ -321,12 +335,12 @@ func appendOrderedMap(buf []byte, m *duckdb.OrderedMap, t *dtype) []byte {
 		}
 		buf = appendJSONString(buf, text(k, kt))
 		buf = append(buf, ':')
-		buf = appendJSON(buf, vals[i], vt)
+		buf = appendJSON(buf, vals[i], vt, o)
 	}
 	return append(buf, '}')
 }
 
-func appendUnorderedMap(buf []byte, m map[any]any, t *dtype) []byte {
+func appendUnorderedMap(buf []byte, m map[any]any, t *dtype, o jsonOptions) []byte {
 	kt, vt := t.mapTypes()
 	type entry struct {
 		key string
@@ -344,7 +358,7 @@ func appendUnorderedMap(buf []byte, m map[any]any, t *dtype) []byte {
 		}
 		buf = appendJSONString(buf, e.key)
 		buf = append(buf, ':')
-		buf = appendJSON(buf, e.val, vt)
+		buf = appendJSON(buf, e.val, vt, o)
 	}
 	return append(buf, '}')
 }

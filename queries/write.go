@@ -3,11 +3,12 @@ package queries
 import (
 	"bufio"
 	"database/sql"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/rivo/uniseg"
 )
@@ -31,13 +32,18 @@ var tableRowLimit = 10_000 // a variable so that tests can lower it
 //     about 60 columns with "…", and rows past the first 10,000 are counted but
 //     not shown.
 //   - csv: RFC 4180 as written by encoding/csv (LF line ends), a header row,
-//     NULL as an empty field, and a single quote before text that
-//     spreadsheets would run as a formula (see WriteOptions.RawCSV).
+//     and a single quote before text that spreadsheets would run as a
+//     formula (see WriteOptions.RawCSV). NULL is an empty field and empty
+//     text is a quoted empty field (""), so that readers that look at
+//     quotes can tell them apart; WriteOptions.CSVNull writes NULL as a
+//     marker instead, for readers that do not.
 //   - json: one array of objects, one object per line, members in column
 //     order (a repeated column name gets a _1, _2… suffix). Integers of any size
-//     and decimals are JSON numbers written exactly, dates "YYYY-MM-DD",
-//     timestamps RFC 3339 in UTC, lists arrays, structs and maps objects, NULL
-//     null; NaN and infinities, which JSON cannot represent, become null.
+//     and decimals are JSON numbers written exactly (or, with
+//     WriteOptions.JSONBigIntAsString, those of 64 bits and more as strings),
+//     dates "YYYY-MM-DD", timestamps RFC 3339 in UTC, lists arrays, structs
+//     and maps objects, NULL null; NaN and infinities, which JSON cannot
+//     represent, become null.
 //
 // In table and CSV cells, scalars are written as in JSON but unquoted, and
 // nested values (lists, structs, maps) as JSON text. CSV and JSON rows are
@@ -59,6 +65,39 @@ type WriteOptions struct {
 	// BLOB) are touched: a negative number, date or interval is data, and
 	// spreadsheets read it as such.
 	RawCSV bool
+
+	// CSVNull is the cell written for NULL in CSV. By default ("") NULL is
+	// an empty field, and empty text, which is not NULL (search_type '' is
+	// the API's default search type), is written quoted as "". Readers that
+	// look at the quotes keep them apart (DuckDB's read_csv with
+	// allow_quoted_nulls = false, PostgreSQL's COPY, Python's csv module
+	// with QUOTE_NOTNULL from 3.12); readers that do not (pandas, a
+	// spreadsheet) read both as missing. A marker such as \N makes NULL
+	// visible to those: pandas then reads the file right with
+	// keep_default_na=False, na_values=[r"\N"]. A text cell that equals the
+	// marker is quoted, so that it still differs for readers that look at
+	// quotes. The marker must be valid (see CheckCSVNull).
+	CSVNull string
+
+	// JSONBigIntAsString writes every BIGINT, UBIGINT, HUGEINT, UHUGEINT
+	// and BIGNUM value in JSON, inside lists, structs and maps too, as a
+	// string of its digits ("7057157514558702338") instead of a number.
+	// The numbers are exact either way, but many readers parse every JSON
+	// number as a 64-bit float and round integers above 2^53: JavaScript's
+	// JSON.parse, jq before 1.7, and spreadsheet and BI importers. ids (ad
+	// ids, business ids) are such integers; so are counts, whose type is
+	// BIGINT too. INTEGER and smaller types stay numbers.
+	JSONBigIntAsString bool
+}
+
+// CheckCSVNull reports whether s can mark NULL in CSV (WriteOptions.CSVNull):
+// a marker that would need quotes (a comma, a double quote, a line break,
+// a leading space) could not be told from text.
+func CheckCSVNull(s string) error {
+	if csvNeedsQuotes(s) {
+		return fmt.Errorf("the CSV NULL marker %q needs quotes (it holds a comma, a double quote or a line break, or starts with a space): pick another, such as \\N or NULL", s)
+	}
+	return nil
 }
 
 // WriteWith is Write with options.
@@ -73,9 +112,14 @@ func WriteWith(w io.Writer, format string, rows *sql.Rows, opts WriteOptions) (e
 	case "table":
 		write = writeTable
 	case "csv":
-		write = func(w io.Writer, cols []column, s *scanner) error { return writeCSV(w, cols, s, !opts.RawCSV) }
+		if err := CheckCSVNull(opts.CSVNull); err != nil {
+			return err
+		}
+		write = func(w io.Writer, cols []column, s *scanner) error { return writeCSV(w, cols, s, opts) }
 	case "json":
-		write = writeJSON
+		write = func(w io.Writer, cols []column, s *scanner) error {
+			return writeJSON(w, cols, s, jsonOptions{bigintStrings: opts.JSONBigIntAsString})
+		}
 	default:
 		return fmt.Errorf("unknown output format %q (valid: %s)", format, strings.Join(Formats, ", "))
 	}
@@ -117,39 +161,81 @@ func (s *scanner) next() (bool, error) {
 	return true, nil
 }
 
-// writeCSV writes the CSV format; with safe, text cells that a spreadsheet
-// would take for a formula are neutralised (see WriteOptions.RawCSV). The
-// header is the query's column names, not data, and is written as it is.
-func writeCSV(w io.Writer, cols []column, s *scanner, safe bool) error {
-	cw := csv.NewWriter(w)
+// writeCSV writes the CSV format: text cells that a spreadsheet would take
+// for a formula are neutralised unless opts.RawCSV, NULL is opts.CSVNull
+// and empty text is "" (see WriteOptions). The header is the query's column
+// names, not data, and is written as it is.
+func writeCSV(w io.Writer, cols []column, s *scanner, opts WriteOptions) error {
+	bw := bufio.NewWriter(w)
 	record := make([]string, len(cols))
+	quote := make([]bool, len(cols))
 	for i, c := range cols {
 		record[i] = c.name
 	}
-	if err := cw.Write(record); err != nil {
-		return err
-	}
+	writeCSVRecord(bw, record, quote)
 	for {
 		ok, err := s.next()
 		if err != nil {
-			cw.Flush()
+			bw.Flush()
 			return err
 		}
 		if !ok {
 			break
 		}
 		for i, v := range s.vals {
+			if v == nil {
+				record[i], quote[i] = opts.CSVNull, false
+				continue
+			}
 			record[i] = text(v, cols[i].typ)
-			if safe && isText(v, cols[i].typ) && formulaLike(record[i]) {
+			quote[i] = false
+			if !isText(v, cols[i].typ) {
+				continue
+			}
+			if !opts.RawCSV && formulaLike(record[i]) {
 				record[i] = "'" + record[i]
 			}
+			// Text that a reader could take for NULL: empty, or the marker.
+			quote[i] = record[i] == "" || record[i] == opts.CSVNull
 		}
-		if err := cw.Write(record); err != nil {
+		if err := writeCSVRecord(bw, record, quote); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return bw.Flush()
+}
+
+// writeCSVRecord writes one record as encoding/csv does (quotes where a
+// field needs them, doubled inside, LF line ends), and also quotes the
+// fields marked in quote.
+func writeCSVRecord(w *bufio.Writer, record []string, quote []bool) error {
+	for i, field := range record {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		if !quote[i] && !csvNeedsQuotes(field) {
+			w.WriteString(field)
+			continue
+		}
+		w.WriteByte('"')
+		w.WriteString(strings.ReplaceAll(field, `"`, `""`))
+		w.WriteByte('"')
+	}
+	return w.WriteByte('\n')
+}
+
+// csvNeedsQuotes is encoding/csv's rule for a field that must be quoted: it
+// holds a comma, a double quote or a line break, starts with a space, or is
+// \. (which ends data in PostgreSQL's COPY).
+func csvNeedsQuotes(field string) bool {
+	if field == "" {
+		return false
+	}
+	if field == `\.` || strings.ContainsAny(field, ",\"\r\n") {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(field)
+	return unicode.IsSpace(r)
 }
 
 // formulaLike reports whether a spreadsheet opening s from a CSV file would
@@ -165,7 +251,7 @@ func formulaLike(s string) bool {
 	return false
 }
 
-func writeJSON(w io.Writer, cols []column, s *scanner) error {
+func writeJSON(w io.Writer, cols []column, s *scanner, o jsonOptions) error {
 	keys := jsonKeys(cols)
 	bw := bufio.NewWriter(w)
 	buf := make([]byte, 0, 1024)
@@ -191,7 +277,7 @@ func writeJSON(w io.Writer, cols []column, s *scanner) error {
 			}
 			buf = append(buf, keys[i]...)
 			buf = append(buf, ':')
-			buf = appendJSON(buf, v, cols[i].typ)
+			buf = appendJSON(buf, v, cols[i].typ, o)
 		}
 		buf = append(buf, '}')
 		if _, err := bw.Write(buf); err != nil {

@@ -339,10 +339,10 @@ func TestGoValues(t *testing.T) {
 		if got := text(tc.v, typ); got != tc.wantText {
 			t.Errorf("text(%#v, %s) = %q, want %q", tc.v, tc.typ, got, tc.wantText)
 		}
-		if got := string(appendJSON(nil, tc.v, typ)); got != tc.want {
+		if got := string(appendJSON(nil, tc.v, typ, jsonOptions{})); got != tc.want {
 			t.Errorf("appendJSON(%#v, %s) = %s, want %s", tc.v, tc.typ, got, tc.want)
 		}
-		if !json.Valid(appendJSON(nil, tc.v, typ)) {
+		if !json.Valid(appendJSON(nil, tc.v, typ, jsonOptions{})) {
 			t.Errorf("appendJSON(%#v) is not valid JSON", tc.v)
 		}
 	}

@@ -1,8 +1,15 @@
 // Package report writes a one-page HTML summary of an adharvest output folder:
 // what the harvest was asked for and whether it is complete (from
-// manifest.json), and what it holds (from the DuckDB views of package
-// queries): counts per dataset, ad volume per country over time, harvested
-// against reported counts, top advertisers and rejection reasons.
+// manifest.json), how far its data can be trusted (the coverage audit, the
+// items the API sent that could not be read, the fields the API left out),
+// and what it holds (from the DuckDB views of package queries): counts per
+// dataset, ad volume per country over time, harvested against reported
+// counts, top advertisers and rejection reasons.
+//
+// The banner at the top says "Complete harvest" only when every shard is done
+// and every slice of the coverage audit holds what ad/report counts; a
+// harvest whose slices are short, cut off, provisional (recent days the next
+// run fetches again) or unverified (no exact report) says so in the banner.
 //
 // The page is self-contained: inline CSS, charts as inline SVG drawn by this
 // package (svg.go), no script, no font, image or stylesheet from anywhere
@@ -46,7 +53,7 @@ import (
 var pageTemplate string
 
 // sections are the canned analyses the page is built from, in page order.
-var sections = []string{"dataset-summary", "ads-per-country-week", "reported-vs-harvested", "top-advertisers", "rejection-summary", "rejection-reasons"}
+var sections = []string{"dataset-summary", "unreadable-items", "coverage-by-country", "coverage-gaps", "ads-per-country-week", "reported-vs-harvested", "field-completeness", "top-advertisers", "rejection-summary", "rejection-reasons"}
 
 // tableCounts is the SQL of the rows-per-table section: every table of the
 // registry, in its deduplicated view and in its _all view.
@@ -150,6 +157,11 @@ type Page struct {
 	Datasets []DatasetRow
 	RowChart *Chart
 
+	Coverage        CoverageView
+	Unreadable      []UnreadableRow
+	UnreadableItems int64
+	Withheld        Withheld
+
 	Weekly     *Chart
 	WeeklyNote string
 
@@ -185,6 +197,7 @@ type Scope struct {
 	From, To   string
 	Terms      []string
 	WindowDays int
+	Windows    string // how the dates are cut: "windows of 7 days", or planned from ad/report
 	MaxCount   int
 	Queries    []QueryLine
 	APIURL     string
@@ -210,19 +223,34 @@ type Run struct {
 
 // Status says whether the harvest is complete and, if not, what is owed.
 type Status struct {
-	Complete    bool
+	// Complete is set when every shard of the job is done and the last run
+	// ended well. It does not mean the data is: Level says that.
+	Complete bool
+	// Level is the banner's colour: "good" (complete and every slice
+	// verified), "note" (complete, but some slices have no exact report or
+	// some items could not be read), "warn" (every shard done, but slices
+	// are short, cut off or provisional) or "bad" (not done).
+	Level       string
 	Headline    string
-	Summary     string   // one sentence for a complete harvest
-	Problems    []string // one line per dataset or condition
+	Summary     string   // one sentence for a harvest whose shards are all done
+	Problems    []string // one line per dataset or condition that is not done
+	Caveats     []string // one line per reason the data is not verified complete
+	CaveatsLead string   // the sentence before them
 	Resume      string   // the command that continues the harvest
-	DetailsOwed int64
-	Shards      []ShardLine
+	Provisional bool     // recent days are fetched again by the next run
+	FinalFrom   string   // the first day on which a run makes them final
+	// AnyProvisional is set when a dataset has provisional shards (the
+	// shards table shows the column).
+	AnyProvisional bool
+	DetailsOwed    int64
+	Shards         []ShardLine
 }
 
 // ShardLine is one dataset's shard counts from the manifest.
 type ShardLine struct {
 	Dataset                       string
 	Shards, Done, Pending, Failed int
+	Provisional                   int // done, but harvested again by the next run
 	Rows, Requests, MinRequests   int64
 	Incomplete                    bool
 }
@@ -321,6 +349,12 @@ func Build(ctx context.Context, dir string, opts Options) (*Page, error) {
 	if err := p.counts(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := p.unreadable(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := p.coverage(ctx, db); err != nil {
+		return nil, err
+	}
 	if err := p.status(ctx, db); err != nil {
 		return nil, err
 	}
@@ -328,6 +362,9 @@ func Build(ctx context.Context, dir string, opts Options) (*Page, error) {
 		return nil, err
 	}
 	if err := p.compare(ctx, db, opts.DivergeShare); err != nil {
+		return nil, err
+	}
+	if err := p.withheld(ctx, db); err != nil {
 		return nil, err
 	}
 	if err := p.advertisers(ctx, db, opts.TopAdvertisers); err != nil {
@@ -437,6 +474,15 @@ func (p *Page) scope() {
 	s.From, s.To = m.Job.Span()
 	s.Terms = m.Job.Terms()
 	s.WindowDays = m.Job.WindowDays
+	if s.WindowDays > 0 {
+		s.Windows = fmt.Sprintf("windows of %d days", s.WindowDays)
+	} else {
+		n := m.Job.SliceAds
+		if n <= 0 {
+			n = job.DefaultSliceAds
+		}
+		s.Windows = fmt.Sprintf("slices planned from ad/report, at most %s ads each", Int(int64(n)))
+	}
 	s.MaxCount = m.Job.MaxCount
 	s.APIURL = m.APIURL
 	s.JobHash = m.JobHash
@@ -481,15 +527,24 @@ func (p *Page) scope() {
 }
 
 func (p *Page) counts(ctx context.Context, db *sql.DB) error {
+	// The dataset whose shards write each table.
 	owner := map[string]string{
-		"ads": job.Ads, "ad_reports": job.AdReports, "commercial_content": job.CommercialContent,
-		"advertisers": job.Advertisers,
+		"ads": job.Ads, "ad_details": job.AdDetails, "ad_reports": job.AdReports,
+		"commercial_content": job.CommercialContent, "advertisers": job.Advertisers,
 	}
+	dataTable := map[string]bool{}
 	err := run(ctx, db, "table-counts", 0, func(r record) error {
 		t := TableCount{Table: r.str("table_name"), Rows: r.int("rows"), Fetched: r.int("fetched")}
-		t.Dataset = owner[t.Table]
-		if t.Dataset == "" {
-			t.Dataset = job.AdDetails
+		if tb, ok := sink.Lookup(t.Table); ok {
+			switch o := tb.OwnerName(); {
+			case o == "*":
+				t.Dataset = "(every dataset)"
+			case owner[o] != "":
+				t.Dataset = owner[o]
+				dataTable[t.Table] = true
+			case tb.Derived:
+				t.Dataset = "(written at the end of each run)"
+			}
 		}
 		p.Tables = append(p.Tables, t)
 		return nil
@@ -497,17 +552,19 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	// The chart shows the tables of the datasets: not rejects, coverage or
+	// the other tables a run derives (the coverage section has those).
 	var bars []Bar
 	for _, t := range p.Tables {
-		if t.Rows > 0 {
+		if t.Rows > 0 && dataTable[t.Table] {
 			bars = append(bars, Bar{Label: t.Table, Value: float64(t.Rows)})
 		}
 	}
-	p.RowChart = BarChart("chart-rows", "Rows per table", "Horizontal bar chart of the number of rows in each table's view (one row per key, the newest fetch); tables without rows are left out.", "rows (one per key)", bars, false)
+	p.RowChart = BarChart("chart-rows", "Rows per table", "Horizontal bar chart of the number of rows in each dataset table's view (one row per key, the newest fetch); tables without rows, rejects and the tables a run derives (coverage) are left out.", "rows (one per key)", bars, false)
 
 	labels := map[string]string{
-		job.Ads: "ads", job.AdDetails: "ads detailed", job.AdReports: "ads reported",
-		job.CommercialContent: "posts", job.Advertisers: "advertisers",
+		job.Ads: "distinct ads", job.AdDetails: "ads detailed", job.AdReports: "ads × country reported (daily counts summed)",
+		job.CommercialContent: "distinct posts", job.Advertisers: "advertisers",
 	}
 	found := map[string]record{}
 	if err := run(ctx, db, "dataset-summary", 0, func(r record) error { found[r.str("dataset")] = r; return nil }); err != nil {
@@ -568,14 +625,15 @@ func (p *Page) status(ctx context.Context, db *sql.DB) error {
 	}
 	st.Resume = "adharvest harvest --out " + p.Dir
 	if p.Manifest == nil {
-		st.Headline = "Provenance unknown"
+		st.Level, st.Headline = "bad", "Provenance unknown"
 		st.Problems = append(st.Problems, p.ManifestErr+".")
 		return nil
 	}
 	m := p.Manifest
 	for _, d := range m.Job.Datasets {
 		c := m.Datasets[d]
-		line := ShardLine{Dataset: d, Shards: c.Shards, Done: c.Done, Pending: c.Pending, Failed: c.Failed, Rows: c.Rows, Requests: c.Requests, MinRequests: c.MinRequests}
+		line := ShardLine{Dataset: d, Shards: c.Shards, Done: c.Done, Pending: c.Pending, Failed: c.Failed, Provisional: c.Provisional, Rows: c.Rows, Requests: c.Requests, MinRequests: c.MinRequests}
+		st.AnyProvisional = st.AnyProvisional || c.Provisional > 0
 		line.Incomplete = c.Pending > 0 || c.Failed > 0 || c.Shards == 0
 		st.Shards = append(st.Shards, line)
 		var parts []string
@@ -607,6 +665,8 @@ func (p *Page) status(ctx context.Context, db *sql.DB) error {
 		last := m.Runs[n-1]
 		switch last.Status {
 		case "complete":
+		case "planned":
+			st.Problems = append(st.Problems, "the last run ("+last.RunID+") only planned the harvest (it asked ad/report for counts); adharvest harvest fetches the data")
 		case "running":
 			st.Problems = append(st.Problems, "the last run ("+last.RunID+") is still running, or was killed before it could record how it ended")
 		default:
@@ -620,19 +680,43 @@ func (p *Page) status(ctx context.Context, db *sql.DB) error {
 		st.Problems = append(st.Problems, "no harvest run is recorded")
 	}
 	st.Complete = m.Complete && len(st.Problems) == 0
-	if st.Complete {
-		st.Headline = "Complete"
-		var req int64
-		for _, r := range m.Runs {
-			req += r.Requests
+	caveats, serious, provisional := p.caveats()
+	st.Caveats, st.Provisional = caveats, provisional
+	if to, err := time.Parse("2006-01-02", p.Scope.To); err == nil && provisional {
+		// A shard is final once a run finishes it more than
+		// provisionalDays after its window's last day.
+		st.FinalFrom = to.AddDate(0, 0, provisionalDays+1).Format("2006-01-02")
+	}
+	if !st.Complete {
+		st.CaveatsLead = "Of what is done:"
+		st.Level, st.Headline = "bad", "Incomplete harvest"
+		return nil
+	}
+	var req int64
+	for _, r := range m.Runs {
+		req += r.Requests
+	}
+	st.Summary = fmt.Sprintf("Every shard of every dataset the job asked for is done: %s requests over %d run(s)", Int(req), len(m.Runs))
+	if last := m.Runs[len(m.Runs)-1]; !last.Ended.IsZero() {
+		st.Summary += ", the last ended " + stamp(last.Ended)
+	}
+	st.Summary += "."
+	st.CaveatsLead = "But the data is not complete yet:"
+	switch {
+	case serious && provisional:
+		st.Level, st.Headline = "warn", "Every shard done, but not complete: short slices and provisional days"
+	case serious:
+		st.Level, st.Headline = "warn", "Every shard done, but not complete: some slices hold less than exists"
+	case provisional:
+		st.Level, st.Headline = "warn", "Every shard done, but provisional: the next run fetches the recent days again"
+	case len(caveats) > 0:
+		st.Level, st.Headline = "note", "Every shard done; not all of it can be verified"
+		st.CaveatsLead = "What cannot be verified:"
+	default:
+		st.Level, st.Headline = "good", "Complete harvest"
+		if cv := p.Coverage; cv.Has && cv.Reported > 0 {
+			st.Summary += fmt.Sprintf(" Every one of its %s slices holds what ad/report counts: %s of %s ads × country.", Int(int64(cv.Slices)), Int(cv.Verified), Int(cv.Reported))
 		}
-		st.Summary = fmt.Sprintf("Every shard of every dataset the job asked for is done: %s requests over %d run(s)", Int(req), len(m.Runs))
-		if last := m.Runs[len(m.Runs)-1]; !last.Ended.IsZero() {
-			st.Summary += ", the last ended " + stamp(last.Ended)
-		}
-		st.Summary += "."
-	} else {
-		st.Headline = "Incomplete harvest"
 	}
 	return nil
 }
@@ -1023,36 +1107,77 @@ func (p *Page) rejections(ctx context.Context, db *sql.DB, top int) error {
 	return nil
 }
 
+// cardUnits are the dataset cards' labels: each card holds one unit, named.
+var cardUnits = map[string]struct{ label, note string }{
+	job.Ads:               {"distinct ads", "ads: each ad once"},
+	job.AdDetails:         {"ads detailed", "ad-details: each ad once"},
+	job.AdReports:         {"ads × country reported", "ad-reports: daily counts summed"},
+	job.CommercialContent: {"distinct posts", "commercial-content"},
+	job.Advertisers:       {"advertisers", "advertisers: by search term"},
+}
+
 func (p *Page) glance() {
 	st := p.Status
-	card := Card{Label: "status", Value: st.Headline}
-	if !st.Complete && p.Manifest != nil {
-		card.Value = "Incomplete"
-	}
-	if !st.Complete {
-		card.Alert = true
-		card.Note = fmt.Sprintf("%d problem(s), see below", len(st.Problems))
-	} else {
-		card.Note = "every shard done"
+	card := Card{Label: "status"}
+	switch st.Level {
+	case "good":
+		card.Value, card.Note = "Complete", "every shard done, every slice verified"
+	case "note":
+		card.Value, card.Note = "Done", fmt.Sprintf("every shard done; %d caveat(s), see above", len(st.Caveats))
+	case "warn":
+		card.Value, card.Alert = "Not complete", true
+		card.Note = fmt.Sprintf("every shard done; %d caveat(s), see above", len(st.Caveats))
+	default:
+		card.Value, card.Alert = st.Headline, true
+		if p.Manifest != nil {
+			card.Value = "Incomplete"
+		}
+		card.Note = fmt.Sprintf("%d problem(s), see above", len(st.Problems))
 	}
 	p.Glance = append(p.Glance, card)
 	if p.Manifest != nil {
-		p.Glance = append(p.Glance, Card{Label: "dates", Value: p.Scope.From + " – " + p.Scope.To, Note: fmt.Sprintf("windows of %d days", p.Scope.WindowDays), Wide: true})
+		p.Glance = append(p.Glance, Card{Label: "dates", Value: p.Scope.From + " – " + p.Scope.To, Note: p.Scope.Windows, Wide: true})
 		p.Glance = append(p.Glance, Card{Label: "countries", Value: fmt.Sprint(len(p.Manifest.Job.Countries())), Note: Truncate(p.Scope.Countries, 40)})
+	}
+	if cv := p.Coverage; cv.Has {
+		c := Card{Label: "verified coverage", Value: "none", Note: "no slice has an exact ad/report count"}
+		if cv.Reported > 0 {
+			c.Value = cv.Share
+			c.Note = fmt.Sprintf("%s of %s ads × country reported, in checked slices", Int(cv.Verified), Int(cv.Reported))
+			c.Alert = cv.Verified < cv.Reported
+		}
+		p.Glance = append(p.Glance, c)
 	}
 	for _, d := range p.Datasets {
 		if !d.InJob && d.Items == 0 {
 			continue
 		}
-		c := Card{Label: d.Dataset, Value: Int(d.Items), Note: d.ItemsLabel}
-		if d.Dataset == job.AdReports {
-			c.Note = "ads reported"
+		u := cardUnits[d.Dataset]
+		if d.Dataset == job.AdReports && p.HasAds {
+			// The same unit as ad/report's counts, beside them.
+			if n := p.tableRows("ads"); n > 0 {
+				p.Glance = append(p.Glance, Card{Label: "ads × country harvested", Value: Int(n), Note: "ads: each ad once per country"})
+			}
 		}
+		c := Card{Label: u.label, Value: Int(d.Items), Note: u.note}
 		if d.Items == 0 {
-			c.Value, c.Note, c.Alert = "no data", "", true
+			c.Value, c.Alert = "no data", true
 		}
 		p.Glance = append(p.Glance, c)
 	}
+	if p.UnreadableItems > 0 {
+		p.Glance = append(p.Glance, Card{Label: "items unreadable", Value: Int(p.UnreadableItems), Note: "sent by the API, kept in rejects", Alert: true})
+	}
+}
+
+// tableRows is a view's row count from table-counts.
+func (p *Page) tableRows(name string) int64 {
+	for _, t := range p.Tables {
+		if t.Table == name {
+			return t.Rows
+		}
+	}
+	return 0
 }
 
 // Render writes the page as HTML.
@@ -1060,6 +1185,8 @@ func (p *Page) Render(w io.Writer) error {
 	t, err := template.New("report").Funcs(template.FuncMap{
 		"f":       func(v float64) string { return fmt.Sprintf("%.1f", v) },
 		"int":     Int,
+		"n":       func(i int) string { return Int(int64(i)) },
+		"add":     func(a, b int) int { return a + b },
 		"inc":     func(i int) int { return i + 1 },
 		"join":    strings.Join,
 		"rotate":  func(t Text) string { return fmt.Sprintf("rotate(%.0f %.1f %.1f)", t.Rotate, t.X, t.Y) },

@@ -3,6 +3,8 @@ package report
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -228,5 +230,152 @@ func TestChartTextIsEscaped(t *testing.T) {
 	}
 	if n := strings.Count(s, "&lt;script&gt;alert(1)&lt;/script&gt;"); n < 5 {
 		t.Errorf("escaped text found %d times, want it in the title, desc, label, tooltip and table", n)
+	}
+}
+
+func TestStackedBarsAndHeatmap(t *testing.T) {
+	if StackedBarChart("s", "t", "d", "a", nil, []Series{{Name: "x"}}, nil, nil) != nil {
+		t.Error("StackedBarChart without categories is not nil")
+	}
+	if StackedBarChart("s", "t", "d", "a", []string{"FR"}, []Series{{Name: "x", Values: []float64{0}}}, nil, nil) != nil {
+		t.Error("StackedBarChart of zeros is not nil")
+	}
+	if Heatmap("h", "t", "d", []string{"all"}, []HeatRow{{Label: "f", Cells: []HeatCell{{}}}}) != nil {
+		t.Error("Heatmap without a value is not nil")
+	}
+	var cats []string
+	complete, short := make([]float64, 31), make([]float64, 31)
+	for i := range 31 {
+		cats = append(cats, fmt.Sprintf("C%02d", i))
+		complete[i], short[i] = float64(i%4), float64(i%3)
+	}
+	sb := StackedBarChart("s", "t", "d", "slices", cats, []Series{{Name: "complete", Values: complete}, {Name: "short", Values: short}}, []string{"#0a0", "#a00"}, nil)
+	want := 0
+	for i := range cats {
+		if complete[i] > 0 {
+			want++
+		}
+		if short[i] > 0 {
+			want++
+		}
+	}
+	if got := countMarks(sb); got != want {
+		t.Errorf("stacked bars: %d marks, want one per non-zero segment (%d)", got, want)
+	}
+	var cols []string
+	var rows []HeatRow
+	valid := 0
+	for j := range 32 {
+		cols = append(cols, fmt.Sprintf("C%d", j))
+	}
+	for i, g := range []string{"content", "content", "sponsor", "targeting", "targeting", "targeting"} {
+		r := HeatRow{Label: strings.Repeat("field_", i+1), Group: g}
+		for j := range cols {
+			if (i+j)%5 == 0 {
+				r.Cells = append(r.Cells, HeatCell{})
+				continue
+			}
+			v := float64(j) / float64(len(cols))
+			r.Cells = append(r.Cells, HeatCell{Valid: true, Value: v, Label: percent(v), Tip: "tip"})
+			valid++
+		}
+		rows = append(rows, r)
+	}
+	hm := Heatmap("h", "t", "d", cols, rows)
+	if got := countMarks(hm); got != valid {
+		t.Errorf("heat map: %d marks, want one per cell with a value (%d)", got, valid)
+	}
+	for _, c := range []*Chart{sb, hm} {
+		for _, r := range c.Marks {
+			if r.X < 0 || r.Y < 0 || r.X+r.W > c.Width+0.01 || r.Y+r.H > c.Height+0.01 || r.W <= 0 || r.H <= 0 {
+				t.Errorf("%s: mark %+v outside %gx%g", c.ID, r, c.Width, c.Height)
+			}
+		}
+		for _, x := range c.Texts {
+			if x.Y < 0 || x.Y > c.Height || x.X < 0 || x.X > c.Width {
+				t.Errorf("%s: text %q at (%g, %g) outside %gx%g", c.ID, x.Text, x.X, x.Y, c.Width, c.Height)
+			}
+		}
+	}
+	// Group headings: one per topic, in row order.
+	var heads []string
+	for _, x := range hm.Texts {
+		if x.Class == "ptitle" {
+			heads = append(heads, x.Text)
+		}
+	}
+	if strings.Join(heads, ",") != "content,sponsor,targeting" {
+		t.Errorf("heat map group headings %v", heads)
+	}
+}
+
+func TestHeatColorAndPercent(t *testing.T) {
+	if got := heatColor(1); got != "#e6eef5" {
+		t.Errorf("heatColor(all sent) = %s", got)
+	}
+	if got := heatColor(0); got != "#9e1b24" {
+		t.Errorf("heatColor(none sent) = %s", got)
+	}
+	if heatColor(0.97) == heatColor(1) {
+		t.Error("3% missing looks the same as nothing missing")
+	}
+	for in, want := range map[float64]string{0: "0%", 1: "100%", 0.5: "50%", 0.9996: "99.9%", 0.995: "99.5%", 0.0001: "0.1%", 0.255: "26%"} {
+		if got := percent(in); got != want {
+			t.Errorf("percent(%g) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Folders whose every shard is done but whose data is not verified complete:
+// the banner must not say "Complete harvest", and says why in words.
+func TestDoneIsNotComplete(t *testing.T) {
+	for _, tc := range []struct {
+		folder, level string
+		want          []string
+	}{
+		{"done-provisional", "warn", []string{
+			"Every shard done, but provisional",
+			"Provisional: ads 1 of 3 shards, ad-reports 1 of 1 shards cover days that were less than 3 days old",
+			"on or after 2024-03-04",
+		}},
+		{"done-unaudited", "note", []string{
+			"Every shard done; not all of it can be verified",
+			"Not audited: this folder has no coverage table",
+		}},
+	} {
+		t.Run(tc.folder, func(t *testing.T) {
+			dir := t.TempDir()
+			b, err := os.ReadFile(filepath.Join("testdata", tc.folder, "manifest.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p, err := Build(context.Background(), dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.Status.Complete || p.Status.Level != tc.level {
+				t.Errorf("status %+v, want complete shards at level %s", p.Status, tc.level)
+			}
+			var buf bytes.Buffer
+			if err := p.Render(&buf); err != nil {
+				t.Fatal(err)
+			}
+			s := buf.String()
+			banner := s[strings.Index(s, `id="status"`):strings.Index(s, `<div class="cards">`)]
+			if !strings.Contains(s, `<section class="banner `+tc.level+`" id="status">`) {
+				t.Errorf("banner is not %s: %.200s", tc.level, banner)
+			}
+			if strings.Contains(s, "Complete harvest") || strings.Contains(s, `<div class="value">Complete</div>`) {
+				t.Error("the page calls the harvest complete")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(html.UnescapeString(banner), w) {
+					t.Errorf("banner lacks %q: %s", w, banner)
+				}
+			}
+		})
 	}
 }

@@ -564,3 +564,218 @@ func SmallMultiples(id, title, desc, yLabel string, weeks []time.Time, partial [
 	c.Height = bottom + 14
 	return c
 }
+
+// StackedBarChart draws, for every category, one vertical bar made of one
+// segment per series, stacked in series order from the axis up, each in its
+// colour. tips, when given, are the segments' tooltips by series and
+// category. It returns nil when there is no category or every value is zero.
+func StackedBarChart(id, title, desc, yLabel string, categories []string, series []Series, colors []string, tips [][]string) *Chart {
+	if len(categories) == 0 || len(series) == 0 {
+		return nil
+	}
+	totals := make([]float64, len(categories))
+	maxV := 0.0
+	for i := range categories {
+		for _, s := range series {
+			if i < len(s.Values) {
+				totals[i] += s.Values[i]
+			}
+		}
+		maxV = math.Max(maxV, totals[i])
+	}
+	if maxV <= 0 {
+		return nil
+	}
+	if len(colors) == 0 {
+		colors = Palette
+	}
+	c := newChart(id, title, desc)
+	names := make([]string, len(series))
+	for i, s := range series {
+		names[i] = s.Name
+	}
+	legendBottom := c.legend(0, titleY+26, names, colors)
+
+	ticks := niceTicks(maxV, 5)
+	top := ticks[len(ticks)-1]
+	left := math.Max(textWidth(Num(top, true))+22, 48)
+	y0 := legendBottom + 14
+	plotH := 220.0
+	plotW := c.Width - left - 10
+	y := func(v float64) float64 { return y0 + plotH - v/top*plotH }
+	groupW := math.Min(plotW/float64(len(categories)), 72)
+	plotW = groupW * float64(len(categories))
+	barW := math.Max(groupW*0.7, 2)
+	maxCat := 0.0
+	for _, cat := range categories {
+		maxCat = math.Max(maxCat, textWidth(cat))
+	}
+	rotate := maxCat+6 > groupW
+
+	for _, t := range ticks {
+		c.Grid = append(c.Grid, Line{X1: left, Y1: y(t), X2: left + plotW, Y2: y(t), Class: "grid"})
+		c.Texts = append(c.Texts, Text{X: left - 8, Y: y(t) + 4, Anchor: "end", Class: "tick", Text: Num(t, true)})
+	}
+	for i, cat := range categories {
+		gx := left + float64(i)*groupW
+		base := 0.0
+		for j, s := range series {
+			v := 0.0
+			if i < len(s.Values) {
+				v = s.Values[i]
+			}
+			if v <= 0 {
+				continue
+			}
+			tip := fmt.Sprintf("%s, %s: %s", cat, s.Name, Num(v, false))
+			if j < len(tips) && i < len(tips[j]) && tips[j][i] != "" {
+				tip = tips[j][i]
+			}
+			y1, y2 := y(base+v), y(base)
+			c.Marks = append(c.Marks, Rect{X: gx + (groupW-barW)/2, Y: y1, W: barW, H: math.Max(y2-y1, 0.75), Fill: colors[j%len(colors)], Class: "mark", Tip: tip})
+			base += v
+		}
+		c.Texts = append(c.Texts, Text{X: gx + groupW/2, Y: y(totals[i]) - 4, Anchor: "middle", Class: "value", Text: Num(totals[i], true)})
+		lx, ly := gx+groupW/2, y0+plotH+17
+		if rotate {
+			c.Texts = append(c.Texts, Text{X: lx + 4, Y: ly - 4, Anchor: "end", Class: "label", Text: cat, Rotate: -45})
+		} else {
+			c.Texts = append(c.Texts, Text{X: lx, Y: ly, Anchor: "middle", Class: "label", Text: cat})
+		}
+	}
+	c.Axes = append(c.Axes, Line{X1: left, Y1: y0, X2: left, Y2: y0 + plotH, Class: "axis"})
+	c.Axes = append(c.Axes, Line{X1: left, Y1: y0 + plotH, X2: left + plotW, Y2: y0 + plotH, Class: "axis"})
+	c.Texts = append(c.Texts, Text{X: 14, Y: y0 + plotH/2, Anchor: "middle", Class: "axislabel", Text: yLabel, Rotate: -90})
+	bottom := y0 + plotH + 28
+	if rotate {
+		bottom += maxCat * 0.7
+	}
+	c.Height = bottom + 6
+	return c
+}
+
+// HeatRow is one row of a Heatmap: a label, the group it belongs to (a
+// heading is drawn where the group changes) and one cell per column.
+type HeatRow struct {
+	Label, Group string
+	Cells        []HeatCell
+}
+
+// HeatCell is one cell: a share from 0 to 1 (Valid false: no value, the cell
+// is left blank), the text written in it when there is room, and its tooltip.
+type HeatCell struct {
+	Valid bool
+	Value float64
+	Label string
+	Tip   string
+}
+
+// heatStops is the colour ramp of a Heatmap by share missing (1 - value):
+// a pale grey-blue where everything was sent, to a dark red where nothing was.
+var heatStops = []struct {
+	at      float64
+	r, g, b float64
+}{{0, 0xe6, 0xee, 0xf5}, {0.05, 0xfc, 0xe6, 0xc4}, {0.25, 0xf9, 0xb9, 0x6f}, {0.6, 0xe0, 0x5a, 0x33}, {1, 0x9e, 0x1b, 0x24}}
+
+// heatColor is the fill of a cell whose value is v (a share sent).
+func heatColor(v float64) string {
+	m := math.Min(math.Max(1-v, 0), 1)
+	for i := 1; i < len(heatStops); i++ {
+		a, b := heatStops[i-1], heatStops[i]
+		if m <= b.at {
+			t := (m - a.at) / (b.at - a.at)
+			mix := func(x, y float64) int { return int(math.Round(x + (y-x)*t)) }
+			return fmt.Sprintf("#%02x%02x%02x", mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b))
+		}
+	}
+	return "#9e1b24"
+}
+
+// Heatmap draws a grid of cells coloured by their share, one row per
+// HeatRow and one column per name in cols, with a legend of the colour ramp.
+// The first column is drawn apart, wider, with its value written in every
+// cell (meant for the total over the other columns). It returns nil when no
+// cell has a value.
+func Heatmap(id, title, desc string, cols []string, rows []HeatRow) *Chart {
+	valid := false
+	for _, r := range rows {
+		for _, cell := range r.Cells {
+			valid = valid || cell.Valid
+		}
+	}
+	if !valid || len(cols) == 0 {
+		return nil
+	}
+	c := newChart(id, title, desc)
+	ramp := []float64{1, 0.95, 0.75, 0.5, 0.25, 0}
+	names := make([]string, len(ramp))
+	colors := make([]string, len(ramp))
+	for i, v := range ramp {
+		names[i] = fmt.Sprintf("%.0f%% sent", v*100)
+		colors[i] = heatColor(v)
+	}
+	names[len(names)-1] = "0% sent (always left out)"
+	legendBottom := c.legend(0, titleY+26, names, colors)
+
+	left := 120.0
+	for _, r := range rows {
+		left = math.Max(left, textWidth(Truncate(r.Label, 40))+16)
+	}
+	left = math.Min(left, c.Width*0.35)
+	const (
+		firstW = 54.0
+		gap    = 10.0
+		cellH  = 18.0
+		pitch  = 20.0
+		head   = 24.0
+	)
+	n := len(cols) - 1
+	cw := 0.0
+	if n > 0 {
+		cw = math.Min(math.Max((c.Width-left-firstW-gap)/float64(n), 12), 44)
+	}
+	colX := func(j int) (x, w float64) {
+		if j == 0 {
+			return left, firstW - 2
+		}
+		return left + firstW + gap + float64(j-1)*cw, cw - 2
+	}
+	yHead := legendBottom + 22
+	for j, name := range cols {
+		x, w := colX(j)
+		label := name
+		if j > 0 && textWidth(label) > w+4 {
+			label = Truncate(label, max(int(w/charWidth), 1))
+		}
+		c.Texts = append(c.Texts, Text{X: x + w/2, Y: yHead, Anchor: "middle", Class: "tick", Text: label})
+	}
+	y := yHead + 8
+	group := ""
+	for i, r := range rows {
+		if r.Group != "" && (i == 0 || r.Group != group) {
+			group = r.Group
+			y += 6
+			c.Texts = append(c.Texts, Text{X: 0, Y: y + 12, Anchor: "start", Class: "ptitle", Text: r.Group})
+			y += head - 6
+		}
+		c.Texts = append(c.Texts, Text{X: left - 8, Y: y + cellH/2 + 4, Anchor: "end", Class: "label", Text: Truncate(r.Label, 40)})
+		for j := range cols {
+			if j >= len(r.Cells) || !r.Cells[j].Valid {
+				continue
+			}
+			cell := r.Cells[j]
+			x, w := colX(j)
+			c.Marks = append(c.Marks, Rect{X: x, Y: y, W: w, H: cellH, Fill: heatColor(cell.Value), Class: "mark", Tip: cell.Tip})
+			if cell.Label != "" && (j == 0 || w >= 34) {
+				cls := "cellv"
+				if 1-cell.Value > 0.45 {
+					cls = "cellv dark"
+				}
+				c.Texts = append(c.Texts, Text{X: x + w/2, Y: y + cellH/2 + 4, Anchor: "middle", Class: cls, Text: cell.Label})
+			}
+		}
+		y += pitch
+	}
+	c.Height = y + 8
+	return c
+}

@@ -88,6 +88,8 @@ type Prompt struct {
 	Out    io.Writer // results
 	Err    io.Writer // errors
 	Format string    // table, csv or json; .format changes it
+	// Options adjust the CSV and JSON output (see queries.WriteOptions).
+	Options queries.WriteOptions
 	// Interrupt, when set, takes over Ctrl-C while a statement runs: it is
 	// called with a function that cancels that statement before it starts, and
 	// with nil once it has ended.
@@ -172,7 +174,7 @@ func (r *Prompt) statements(stmts []string) bool {
 		}
 		rows, err := r.Engine.Query(ctx, s)
 		if err == nil {
-			err = queries.Write(r.Out, r.Format, rows)
+			err = queries.WriteWith(r.Out, r.Format, rows, r.Options)
 		}
 		if r.Interrupt != nil {
 			r.Interrupt(nil)
@@ -249,7 +251,7 @@ ORDER BY table_name`)
 		}
 		rows, err := r.Engine.Query(r.ctx, "DESCRIBE "+name)
 		if err == nil {
-			err = queries.Write(r.Out, r.Format, rows)
+			err = queries.WriteWith(r.Out, r.Format, rows, r.Options)
 		}
 		if err != nil {
 			r.fail(err)
