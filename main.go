@@ -14,12 +14,11 @@ import (
 	"adharvest/commands"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func main() {
-	commands.Version = version
 	ctx, cancel := context.WithCancel(context.Background())
+	// stderr is shared with the progress display: a notice written through
+	// it clears the display first, so that it stands on a line of its own.
+	stderr := commands.NewConsole(os.Stderr)
 	// onInterrupt, when set, takes Ctrl-C instead of stopping the command.
 	var onInterrupt atomic.Pointer[func()]
 	sigs := make(chan os.Signal, 2)
@@ -33,14 +32,16 @@ func main() {
 			}
 			break
 		}
-		fmt.Fprintln(os.Stderr, "adharvest: stopping at a safe point; press Ctrl-C again to quit at once (the checkpoint stays consistent)")
+		fmt.Fprintln(stderr, "adharvest: stopping at a safe point; press Ctrl-C again to quit at once (the checkpoint stays consistent)")
 		cancel()
 		<-sigs
+		stderr.Stop()
 		fmt.Fprintln(os.Stderr, "adharvest: quitting now; run the same command again to resume")
 		os.Exit(commands.ExitResume)
 	}()
+	exe, _ := os.Executable()
 	env := commands.Env{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: stderr,
 		Interrupt: func(f func()) {
 			if f == nil {
 				onInterrupt.Store(nil)
@@ -48,6 +49,8 @@ func main() {
 				onInterrupt.Store(&f)
 			}
 		},
+		// The hints say "go run . sql …" after `go run . demo`.
+		Program: commands.Invocation(os.Args[0], exe),
 	}
 	os.Exit(commands.Main(ctx, env, os.Args))
 }

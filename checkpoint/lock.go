@@ -2,18 +2,17 @@ package checkpoint
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
 // Lock keeps a second harvest off an output folder. It is an flock on
-// DIR/_adharvest/lock, so the kernel releases it when the owner dies, even by
-// kill -9: a stale lock file is simply taken over. The file records who holds
-// it, for the message the loser sees.
+// DIR/_adharvest/lock (LockFileEx on Windows: see tryLock), so the kernel
+// releases it when the owner dies, even by kill -9: a stale lock file is
+// simply taken over. The file records who holds it, for the message the
+// loser sees.
 type Lock struct {
 	f *os.File
 }
@@ -62,13 +61,13 @@ func Acquire(path, dir string) (*Lock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", p, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if busy, err := tryLock(f); err != nil {
 		var o Owner
 		if b, rerr := os.ReadFile(p); rerr == nil {
 			_ = json.Unmarshal(b, &o)
 		}
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if busy {
 			return nil, &LockedError{Dir: dir, Owner: o}
 		}
 		return nil, fmt.Errorf("lock %s: %w", p, err)

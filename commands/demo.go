@@ -7,8 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
+	"adharvest/crawl"
 	"adharvest/job"
 	"adharvest/tiktok/apitest"
 
@@ -39,11 +42,11 @@ machine. Example:
    adharvest demo --out demo-output
    adharvest sql --out demo-output "SELECT country_code, count(*) AS ads FROM ads GROUP BY 1 ORDER BY 2 DESC"`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Usage: "output `DIR`", Value: "adharvest-demo"},
-			&cli.StringFlag{Name: "progress", Usage: "auto, bar, log or none", Value: "auto"},
+			&cli.StringFlag{Name: "out", Usage: "output `DIR`", Value: "adharvest-demo", DefaultText: "adharvest-demo"},
+			&cli.StringFlag{Name: "progress", Usage: "`MODE`: auto (a display on a terminal, log lines otherwise), bar, log or none", Value: "auto", DefaultText: "auto"},
 		},
 		Action: func(c *cli.Context) error {
-			cmd := &DemoCommand{Out: c.String("out"), Progress: c.String("progress"), Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
+			cmd := &DemoCommand{Out: c.String("out"), Progress: c.String("progress"), Program: program(c), Stdout: c.App.Writer, Stderr: c.App.ErrWriter}
 			return cmd.Run(c.Context)
 		},
 	}
@@ -51,8 +54,11 @@ machine. Example:
 
 // DemoCommand harvests DemoJob from the bundled fake API on loopback.
 type DemoCommand struct {
-	Out            string
-	Progress       string
+	Out      string
+	Progress string
+	// Program is how the user runs adharvest ("go run ." after `go run .
+	// demo`), for the commands the demo suggests; "" is "adharvest".
+	Program        string
 	Stdout, Stderr io.Writer
 }
 
@@ -65,30 +71,74 @@ func (o *DemoCommand) Run(ctx context.Context) error {
 	h := &HarvestCommand{
 		Out: o.Out, Job: &j, APIURL: srv.URL,
 		ClientKey: apitest.DefaultClientKey, ClientSecret: apitest.DefaultClientSecret,
-		Concurrency: 4, FlushPages: 20, Progress: o.Progress,
+		Concurrency: 4, AutoRate: true, FlushPages: crawl.DefaultFlushPages, Progress: o.Progress, Program: o.Program,
 		Stdout: o.Stdout, Stderr: o.Stderr, Now: time.Now,
 	}
 	if err := h.Run(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Stdout, "Demo harvest written to %s. Try:\n  adharvest sql --out %s \"SELECT country_code, count(*) AS ads FROM ads GROUP BY 1 ORDER BY 2 DESC\"\n  adharvest status --out %s\n", o.Out, o.Out, o.Out)
+	o.printNext()
 	return nil
+}
+
+// printNext says what to try on the demo's output, in commands the user can
+// run as they are: after `go run . demo` there is no adharvest command yet,
+// so the hints say `go run .` and how to get the command.
+func (o *DemoCommand) printNext() {
+	prog := o.Program
+	if prog == "" {
+		prog = "adharvest"
+	}
+	out := shellQuote(o.Out)
+	fmt.Fprintf(o.Stdout, "Demo harvest written to %s. Try:\n", o.Out)
+	fmt.Fprintf(o.Stdout, "  %s sql --out %s \"SELECT country_code, count(*) AS ads FROM ads GROUP BY 1 ORDER BY 2 DESC\"\n", prog, out)
+	fmt.Fprintf(o.Stdout, "  %s sql --out %s --query top-advertisers\n", prog, out)
+	fmt.Fprintf(o.Stdout, "  %s status --out %s\n", prog, out)
+	fmt.Fprintf(o.Stdout, "  %s report --out %s       # then open %s\n", prog, out, shellQuote(filepath.Join(o.Out, "report.html")))
+	if prog == "go run ." {
+		fmt.Fprintf(o.Stdout, "`go run .` rebuilds adharvest each time and works only in this folder. To have an adharvest command:\n"+
+			"  go install .              # into %s, which must be on your PATH\n"+
+			"  go build -o adharvest .   # here: then ./adharvest sql --out %s …\n", goBin(), out)
+	}
+}
+
+// goBin is where `go install` puts commands: $GOBIN, or $GOPATH/bin
+// (~/go/bin by default).
+func goBin() string {
+	if d := os.Getenv("GOBIN"); d != "" {
+		return d
+	}
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "$(go env GOPATH)/bin"
+		}
+		gopath = filepath.Join(home, "go")
+	}
+	return filepath.Join(filepath.SplitList(gopath)[0], "bin")
 }
 
 func fakeAPICommand() *cli.Command {
 	return &cli.Command{
 		Name:  "fake-api",
 		Usage: "serve the bundled fake Commercial Content API on a loopback address (for trying flags offline)",
-		UsageText: `adharvest fake-api [--listen 127.0.0.1:8089] [--quirks] [--holes 0.05]
+		UsageText: `adharvest fake-api [--listen 127.0.0.1:8089] [--quirks=false] [--holes 0.05]
 
-Example:
-   adharvest fake-api --listen 127.0.0.1:8089 &
-   ADHARVEST_API_URL=http://127.0.0.1:8089 TIKTOK_CLIENT_KEY=demo-client-key \
-   TIKTOK_CLIENT_SECRET=demo-client-secret adharvest harvest --out DIR --from 2024-01-01 --to 2024-01-31`,
+Serves a fake Commercial Content API, with every documented endpoint and quirk,
+until Ctrl-C. It accepts only its own credentials, which it prints when it starts:
+export them (and the API's address) in the shell that runs harvest.
+
+Example, in a second terminal:
+   adharvest fake-api --listen 127.0.0.1:8089
+then in the first:
+   export ADHARVEST_API_URL=http://127.0.0.1:8089
+   export TIKTOK_CLIENT_KEY=` + apitest.DefaultClientKey + ` TIKTOK_CLIENT_SECRET=` + apitest.DefaultClientSecret + `
+   adharvest harvest --out DIR --countries FR --from 2024-01-01 --to 2024-01-31`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "listen", Usage: "loopback `ADDR` to listen on", Value: "127.0.0.1:8089"},
-			&cli.BoolFlag{Name: "quirks", Usage: "vary encodings as the documentation contradicts itself", Value: true},
-			&cli.Float64Flag{Name: "holes", Usage: "fraction of removed items that make pages short or empty while has_more stays true (0 to 1)"},
+			&cli.StringFlag{Name: "listen", Usage: "loopback `ADDR` to listen on", Value: "127.0.0.1:8089", DefaultText: "127.0.0.1:8089"},
+			&cli.BoolFlag{Name: "quirks", Usage: "vary encodings as the documentation contradicts itself (--quirks=false for none)", Value: true, DefaultText: "on"},
+			&cli.Float64Flag{Name: "holes", Usage: "`FRACTION` of removed items that make pages short or empty while has_more stays true (0 to 1)", DefaultText: "none"},
 		},
 		Action: func(c *cli.Context) error {
 			cmd := &FakeAPICommand{Listen: c.String("listen"), Quirks: c.Bool("quirks"), Holes: c.Float64("holes"), Stdout: c.App.Writer}
@@ -120,7 +170,9 @@ func (o *FakeAPICommand) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Stdout, "fake API on http://%s (client key %s, secret %s); Ctrl-C stops it\n", ln.Addr(), apitest.DefaultClientKey, apitest.DefaultClientSecret)
+	fmt.Fprintf(o.Stdout, "fake API on http://%s; Ctrl-C stops it. It takes only its own credentials: in the shell that runs harvest,\n"+
+		"  export ADHARVEST_API_URL=http://%s TIKTOK_CLIENT_KEY=%s TIKTOK_CLIENT_SECRET=%s\n",
+		ln.Addr(), ln.Addr(), apitest.DefaultClientKey, apitest.DefaultClientSecret)
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

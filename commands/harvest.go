@@ -1,16 +1,21 @@
 package commands
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"adharvest/crawl"
+	"adharvest/folder"
 	"adharvest/job"
+	"adharvest/manifest"
 	"adharvest/tiktok"
 
 	"github.com/urfave/cli/v2"
@@ -25,13 +30,24 @@ type HarvestCommand struct {
 	// JobFile is the job file Job came from, "" when it came from flags; it
 	// decides how errors name a bad value (from: in the file, --from on the
 	// command line).
-	JobFile      string
-	Restart      bool
+	JobFile string
+	// Restart discards what Out holds and starts afresh. When Out holds
+	// data, Run first asks on a terminal (Ask), and refuses without Yes
+	// when there is no terminal to ask on.
+	Restart bool
+	Yes     bool
+	// Ask asks the user a yes/no question; nil asks on Stdin when it is a
+	// terminal (see askYesNo) and otherwise cannot ask.
+	Ask   func(question string) (bool, error)
+	Stdin io.Reader
+	// Program is how the user runs adharvest, for the hints (Env.Program).
+	Program      string
 	APIURL       string
 	ClientKey    string
 	ClientSecret string
 	Concurrency  int
 	RPS          float64
+	AutoRate     bool // --rps auto: learn the rate; RPS then caps it (0: no cap)
 	DailyQuota   int
 	DetailBudget int
 	FlushPages   int
@@ -78,6 +94,9 @@ Examples:
    # resume an interrupted harvest: same folder, no other flags
    adharvest harvest --out eea-2024-01
 
+   # discard what a folder holds and start its job afresh (asks first; --yes in scripts)
+   adharvest harvest --out eea-2024-01 --restart
+
 Credentials come from TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET (or --client-key and
 --client-secret-file). Exit codes: 0 complete, 75 stopped early but resumable (quota,
 Ctrl-C), 2 bad input, 1 other failure.`,
@@ -103,19 +122,20 @@ func harvestFlags() []cli.Flag {
 		&cli.StringFlag{Name: "window", Usage: "cut date ranges into fixed windows of `N` days (7, 7d, 2w) instead of planning slices from ad/report", DefaultText: "planned from ad/report"},
 		&cli.IntFlag{Name: "slice-ads", Usage: "plan slices of at most `N` ads (what a lost search_id may cost)", DefaultText: "2500"},
 		&cli.StringSliceFlag{Name: "term", Usage: "search `TEXT` (at most 50 characters); repeatable"},
-		&cli.StringFlag{Name: "search-type", Usage: "exact_phrase or fuzzy_phrase", Value: "exact_phrase", DefaultText: "exact_phrase"},
+		&cli.StringFlag{Name: "search-type", Usage: "`TYPE` of term match: exact_phrase or fuzzy_phrase", Value: "exact_phrase", DefaultText: "exact_phrase"},
 		&cli.StringSliceFlag{Name: "advertiser-id", Usage: "advertiser business `ID`; repeatable"},
 		&cli.StringSliceFlag{Name: "creator-username", Usage: "commercial-content creator `NAME`; repeatable"},
 		&cli.StringFlag{Name: "reach-min", Usage: "only ads seen by at least `SIZE` users (e.g. 10K)"},
 		&cli.StringFlag{Name: "reach-max", Usage: "only ads seen by at most `SIZE` users (e.g. 1M)"},
-		&cli.IntFlag{Name: "max-count", Usage: "page size, at most 50", Value: 50},
-		&cli.BoolFlag{Name: "restart", Usage: "discard what --out holds (data and checkpoint) and start this job afresh"},
-		&cli.IntFlag{Name: "concurrency", Usage: "shards fetched at once", Value: 4},
-		&cli.Float64Flag{Name: "rps", Usage: "requests per second across all shards", Value: 4},
-		&cli.IntFlag{Name: "daily-quota", Usage: "stop (exit 75) before spending more than `N` requests per UTC day; counted across runs", EnvVars: []string{"ADHARVEST_DAILY_QUOTA"}},
-		&cli.IntFlag{Name: "detail-budget", Usage: "spend at most `N` ad/detail calls in this run (newest ads first; the rest stay owed)"},
-		&cli.IntFlag{Name: "flush-pages", Usage: "pages per Parquet part file", Value: 20},
-		&cli.StringFlag{Name: "progress", Usage: "auto, bar, log or none", Value: "auto"},
+		&cli.IntFlag{Name: "max-count", Usage: "page size: `N` items per request, at most 50", Value: 50},
+		&cli.BoolFlag{Name: "restart", Usage: "discard what --out holds (data, raw twins, manifest and checkpoint; the daily request count is kept) and start this job afresh; asks first when --out holds data"},
+		&cli.BoolFlag{Name: "yes", Usage: "with --restart, discard without asking: needed when standard input is not a terminal and --out holds data"},
+		&cli.IntFlag{Name: "concurrency", Usage: "`N` shards fetched at once", Value: 4},
+		&cli.StringFlag{Name: "rps", Usage: "requests per second across all shards: auto finds and holds the API's limit, `N` caps it, 0 is unlimited", Value: "auto", DefaultText: "auto"},
+		&cli.IntFlag{Name: "daily-quota", Usage: "stop (exit 75) before spending more than `N` requests per UTC day; counted across runs", EnvVars: []string{"ADHARVEST_DAILY_QUOTA"}, DefaultText: "none"},
+		&cli.IntFlag{Name: "detail-budget", Usage: "spend at most `N` ad/detail calls in this run (newest ads first; the rest stay owed)", DefaultText: "none"},
+		&cli.IntFlag{Name: "flush-pages", Usage: "write a Parquet part every `N` pages of a slice (a planned slice fits in one)", Value: crawl.DefaultFlushPages},
+		&cli.StringFlag{Name: "progress", Usage: "`MODE`: auto (a display on a terminal, log lines otherwise), bar, log or none", Value: "auto", DefaultText: "auto"},
 		// Hidden: shrink every wait, for tests against the fake API only.
 		&cli.DurationFlag{Name: "retry-base", Hidden: true},
 	}
@@ -123,7 +143,7 @@ func harvestFlags() []cli.Flag {
 
 func connectionFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "api-url", Usage: "API base `URL`", Value: tiktok.DefaultAPIURL, EnvVars: []string{"ADHARVEST_API_URL"}},
+		&cli.StringFlag{Name: "api-url", Usage: "API base `URL`", Value: tiktok.DefaultAPIURL, DefaultText: tiktok.DefaultAPIURL, EnvVars: []string{"ADHARVEST_API_URL"}},
 		&cli.StringFlag{Name: "client-key", Usage: "client `KEY`", EnvVars: []string{"TIKTOK_CLIENT_KEY"}},
 		&cli.StringFlag{Name: "client-secret-file", Usage: "read the client secret from `FILE` instead of TIKTOK_CLIENT_SECRET"},
 	}
@@ -140,10 +160,14 @@ func FastRetry(d time.Duration) tiktok.RetryPolicy {
 // key it came from.
 func newHarvestCommand(c *cli.Context) (*HarvestCommand, error) {
 	o := &HarvestCommand{
-		Out: c.String("out"), Restart: c.Bool("restart"), APIURL: c.String("api-url"),
-		Concurrency: c.Int("concurrency"), RPS: c.Float64("rps"), DailyQuota: c.Int("daily-quota"), DetailBudget: c.Int("detail-budget"),
+		Out: c.String("out"), Restart: c.Bool("restart"), Yes: c.Bool("yes"), Stdin: c.App.Reader, Program: program(c), APIURL: c.String("api-url"),
+		Concurrency: c.Int("concurrency"), DailyQuota: c.Int("daily-quota"), DetailBudget: c.Int("detail-budget"),
 		FlushPages: c.Int("flush-pages"), Progress: c.String("progress"),
 		Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Now: time.Now,
+	}
+	var err error
+	if o.RPS, o.AutoRate, err = tiktok.ParseRate(c.String("rps")); err != nil {
+		return nil, usagef("%v", err)
 	}
 	given := false
 	for _, f := range jobFlags {
@@ -273,18 +297,134 @@ func (o *HarvestCommand) Run(ctx context.Context) error {
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
-	prog := newProgress(o.Stderr, o.Progress)
-	res, err := crawl.Run(ctx, crawl.Options{
-		Dir: o.Out, Job: o.Job, Restart: o.Restart,
-		API:         tiktok.Config{APIURL: o.APIURL, ClientKey: o.ClientKey, ClientSecret: o.ClientSecret, RPS: o.RPS, Retry: o.Retry},
-		Concurrency: o.Concurrency, FlushPages: o.FlushPages, DailyQuota: o.DailyQuota, DetailBudget: o.DetailBudget,
-		SearchIDWait: o.SearchIDWait, Version: Version, Events: prog.events(), Logf: prog.logf,
-		Warn: func(msg string) { fmt.Fprintln(o.Stderr, "adharvest: warning: "+msg) },
-		Now:  o.Now,
-	})
-	prog.finish()
-	if res.Run.RunID != "" {
-		printSummary(o.Stderr, o.Out, res)
+	if err := o.confirmRestart(ctx); err != nil {
+		return err
 	}
-	return o.jobError(err)
+	res, err := o.run(ctx, nil)
+	if res.Run.RunID != "" {
+		printSummary(o.Stderr, o.program(), o.Out, res)
+	}
+	return err
+}
+
+// program is how the user runs adharvest, for the hints.
+func (o *HarvestCommand) program() string {
+	if o.Program == "" {
+		return "adharvest"
+	}
+	return o.Program
+}
+
+// confirmRestart lets --restart discard a folder's data only when the user
+// said so: it asks on a terminal (y/N, no by default), and without a
+// terminal to ask on (a script, cron, nohup) it refuses unless --yes was
+// given. A folder that holds nothing needs no confirmation.
+func (o *HarvestCommand) confirmRestart(ctx context.Context) error {
+	if !o.Restart || o.Yes {
+		return nil
+	}
+	held, ok := holdings(o.Out)
+	if !ok {
+		return nil
+	}
+	ask := o.Ask
+	if ask == nil {
+		if !isTerminal(o.Stdin) {
+			return usagef("--restart would discard what %s holds (%s); there is no terminal to ask on, so nothing was discarded: add --yes to discard it", o.Out, held)
+		}
+		ask = func(q string) (bool, error) { return askYesNo(ctx, o.Stdin, o.Stderr, q) }
+	}
+	yes, err := ask(fmt.Sprintf("--restart discards what %s holds: %s. The daily request count is kept. Discard it and start afresh?", o.Out, held))
+	if err != nil {
+		return err
+	}
+	if !yes {
+		return usagef("nothing was discarded: --restart was not confirmed (without --restart, the same command resumes %s)", o.Out)
+	}
+	return nil
+}
+
+// holdings describes what --restart would discard in dir: "12,345 rows of
+// ads,ad-details for 30 countries, 2024-01-01 to 2024-01-31, harvested in 3
+// runs since 2024-02-01; 1,234 files, 5.6 GB". ok is false when dir holds
+// nothing of a harvest.
+func holdings(dir string) (string, bool) {
+	f := folder.New(dir)
+	var files, size int64
+	for _, p := range append(f.Artifacts(), f.Checkpoint()) {
+		_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				files++
+				if fi, err := d.Info(); err == nil {
+					size += fi.Size()
+				}
+			}
+			return nil
+		})
+	}
+	if files == 0 {
+		return "", false
+	}
+	var parts []string
+	if m, err := manifest.Read(f.Manifest()); err == nil && len(m.Job.Queries) > 0 {
+		var rows int64
+		for _, c := range m.Datasets {
+			rows += c.Rows
+		}
+		s := fmt.Sprintf("%s rows of %s", thousands(rows), m.Job.Describe())
+		if n := len(m.Runs); n > 0 {
+			s += fmt.Sprintf(", harvested in %d run%s since %s", n, plural(n), m.Runs[0].Started.UTC().Format("2006-01-02"))
+		}
+		parts = append(parts, s)
+	}
+	parts = append(parts, fmt.Sprintf("%s file%s, %s", thousands(files), plural(int(files)), fmtBytes(size)))
+	return strings.Join(parts, "; "), true
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// fmtBytes is n bytes for a person: 5.6 GB, 312 MB, 4 KB.
+func fmtBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	if v < 10 {
+		return fmt.Sprintf("%.1f %cB", v, "kMGTPE"[exp])
+	}
+	return fmt.Sprintf("%.0f %cB", v, "kMGTPE"[exp])
+}
+
+// askYesNo asks question on out and reads the answer from in: yes for "y"
+// or "yes", no for anything else, an empty line or the end of the input.
+// Ctrl-C while it waits discards nothing.
+func askYesNo(ctx context.Context, in io.Reader, out io.Writer, question string) (bool, error) {
+	fmt.Fprintf(out, "adharvest: %s [y/N] ", question)
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(in).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+		return false, usagef("interrupted: nothing was discarded")
+	case a := <-answer:
+		if !strings.HasSuffix(a, "\n") {
+			fmt.Fprintln(out) // the input ended: end the question's line
+		}
+		a = strings.ToLower(strings.TrimSpace(a))
+		return a == "y" || a == "yes", nil
+	}
 }

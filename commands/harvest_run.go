@@ -19,10 +19,10 @@ func (o *HarvestCommand) run(ctx context.Context, tune func(*crawl.Options)) (cr
 	if o.Stderr == nil {
 		o.Stderr = io.Discard
 	}
-	prog := newProgress(o.Stderr, o.Progress)
+	prog := o.newProgress()
 	opts := crawl.Options{
 		Dir: o.Out, Job: o.Job, Restart: o.Restart,
-		API:         tiktok.Config{APIURL: o.APIURL, ClientKey: o.ClientKey, ClientSecret: o.ClientSecret, RPS: o.RPS, Retry: o.Retry},
+		API:         tiktok.Config{APIURL: o.APIURL, ClientKey: o.ClientKey, ClientSecret: o.ClientSecret, RPS: o.RPS, AutoRate: o.AutoRate, Retry: o.Retry},
 		Concurrency: o.Concurrency, FlushPages: o.FlushPages, DailyQuota: o.DailyQuota, DetailBudget: o.DetailBudget,
 		SearchIDWait: o.SearchIDWait, Version: Version, Events: prog.events(), Logf: prog.logf,
 		Warn: func(msg string) { fmt.Fprintln(o.Stderr, "adharvest: warning: "+msg) },

@@ -73,6 +73,9 @@ func (o *PlanCommand) Run(ctx context.Context) error {
 	if err := h.check(); err != nil {
 		return err
 	}
+	if err := h.confirmRestart(ctx); err != nil {
+		return err
+	}
 	res, err := h.run(ctx, func(opts *crawl.Options) { opts.PlanOnly = true })
 	if err != nil {
 		return err

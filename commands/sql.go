@@ -39,10 +39,12 @@ type SQLCommand struct {
 	// queries.WriteOptions.JSONBigIntAsString).
 	JSONBigIntAsString bool
 
-	Args   []string // the query, or "-" for standard input
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	Args  []string // the query, or "-" for standard input
+	Stdin io.Reader
+	// Program is how the user runs adharvest, for the commands it suggests.
+	Program string
+	Stdout  io.Writer
+	Stderr  io.Writer
 	// Interrupt is passed to the prompt (see Env.Interrupt).
 	Interrupt func(f func())
 }
@@ -95,7 +97,7 @@ Examples:
    adharvest sql --out eea-2024-01                              # prompt: .tables, .schema ads, .help, .quit`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "output `DIR` of a harvest (needed by all but --list)"},
-			&cli.StringFlag{Name: "format", Usage: "table, csv, json or parquet (parquet needs --output)", Value: "table"},
+			&cli.StringFlag{Name: "format", Usage: "`FORMAT`: table, csv, json or parquet (parquet needs --output)", Value: "table"},
 			&cli.StringFlag{Name: "output", Usage: "write the result to `FILE` instead of standard output"},
 			&cli.StringFlag{Name: "query", Usage: "run the canned analysis `NAME` (see --list)"},
 			&cli.BoolFlag{Name: "list", Usage: "list the canned analyses, with what each shows"},
@@ -110,7 +112,7 @@ Examples:
 				Out: c.String("out"), Format: c.String("format"), FormatSet: c.IsSet("format"), Output: c.String("output"),
 				Query: c.String("query"), List: c.Bool("list"), PrintViews: c.Bool("print-views"), Relative: c.Bool("relative"),
 				CSVRaw: c.Bool("csv-raw"), CSVNull: c.String("csv-null"), JSONBigIntAsString: c.Bool("json-bigint-as-string"), Args: c.Args().Slice(),
-				Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Interrupt: env.Interrupt,
+				Program: program(c), Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Interrupt: env.Interrupt,
 			}
 			return cmd.Run(c.Context)
 		},
@@ -127,7 +129,7 @@ func (o *SQLCommand) Run(ctx context.Context) error {
 		if len(args) > 0 || o.Query != "" || o.PrintViews {
 			return usagef("--list takes no query")
 		}
-		return writeAnalysisList(w)
+		return writeAnalysisList(invokedWriter{w: w, prog: o.Program})
 	}
 	switch format {
 	case "table", "csv", "json", "parquet":

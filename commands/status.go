@@ -26,6 +26,23 @@ type StatusCommand struct {
 	Coverage bool
 	Stdout   io.Writer
 	Now      func() time.Time
+	// Program is how the user runs adharvest, for the commands status
+	// suggests (see Env.Program).
+	Program string
+}
+
+// invokedWriter rewrites the commands a text suggests ("adharvest check
+// --out …") for the way the user runs adharvest (go run ., a path).
+type invokedWriter struct {
+	w    io.Writer
+	prog string
+}
+
+func (iw invokedWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(iw.w, asInvoked(iw.prog, string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 func statusCommand() *cli.Command {
@@ -42,7 +59,7 @@ Example:
 			&cli.BoolFlag{Name: "coverage", Usage: "show, per dataset and country, the slices and how complete each is against ad/report"},
 		},
 		Action: func(c *cli.Context) error {
-			cmd := &StatusCommand{Out: c.String("out"), DailyQuota: c.Int("daily-quota"), Coverage: c.Bool("coverage"), Stdout: c.App.Writer, Now: time.Now}
+			cmd := &StatusCommand{Out: c.String("out"), DailyQuota: c.Int("daily-quota"), Coverage: c.Bool("coverage"), Stdout: c.App.Writer, Now: time.Now, Program: program(c)}
 			return cmd.Run(c.Context)
 		},
 	}
@@ -60,7 +77,7 @@ func (o *StatusCommand) Run(context.Context) error {
 	if err != nil {
 		return err
 	}
-	w := o.Stdout
+	w := io.Writer(invokedWriter{w: o.Stdout, prog: o.Program})
 	if s.Live {
 		owner := "another process"
 		if s.Owner.PID != 0 {

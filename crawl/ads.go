@@ -11,7 +11,6 @@ var adsDataset = &dataset{
 	name:     job.Ads,
 	table:    sink.Ads,
 	endpoint: api.EndpointAdQuery,
-	fields:   api.RequiredFieldNames(api.EndpointAdQuery),
 	paged:    true,
 	decode: decoder(api.DecodeAdQuery, func(d api.AdQueryPage) pageInfo {
 		return pageInfo{items: len(d.Ads), rejects: len(d.Rejects), page: d.Page}
@@ -58,6 +57,16 @@ func writeAds(pw *partWriter, sh *Shard, pages []fetched) (written, error) {
 	return w, nil
 }
 
+// pageAds lists the ads of a decoded ad/query page, for the detail fan-out.
+func pageAds(data any) []checkpoint.AdSeen {
+	d, _ := data.(api.AdQueryPage)
+	out := make([]checkpoint.AdSeen, 0, len(d.Ads))
+	for _, a := range d.Ads {
+		out = append(out, checkpoint.AdSeen{ID: a.Ad.ID.V})
+	}
+	return out
+}
+
 // adSeen is an ad's entry in the checkpoint's ad index.
 func adSeen(id int64, first, last *int32) checkpoint.AdSeen {
 	a := checkpoint.AdSeen{ID: id, First: checkpoint.NoDay, Last: checkpoint.NoDay}
@@ -88,7 +97,22 @@ func adFields(id int64, a api.Ad, adv api.Advertiser) sink.AdFields {
 		BusinessID:      adv.BusinessID.Ptr(),
 		BusinessName:    adv.BusinessName.Ptr(),
 		PaidForBy:       adv.PaidForBy.Ptr(),
+		Videos:          adVideos(a.Videos),
+
+		Title:                a.Title.Ptr(),
+		ExternalURL:          a.ExternalURL.Ptr(),
+		DownloadURL:          a.DownloadURL.Ptr(),
+		CallToAction:         a.CallToAction.Ptr(),
+		AdvertisingObjective: a.AdvertisingObjective.Ptr(),
 	}
+}
+
+func adVideos(vs []api.Video) []sink.AdVideo {
+	out := make([]sink.AdVideo, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, sink.AdVideo{URL: v.URL.Ptr(), CoverImageURL: v.CoverImageURL.Ptr()})
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"adharvest/checkpoint"
@@ -75,6 +74,9 @@ type Crawler struct {
 	details    *detailRun
 	slots      chan struct{}
 	afterSweep func() error
+	fields     *fieldSet
+	// onFlushed, when set, receives the files of every part committed.
+	onFlushed func(files []checkpoint.File)
 }
 
 // Events reports crawl progress to the user interface.
@@ -124,6 +126,14 @@ func (c *Crawler) defaults() {
 	}
 	if c.Store != nil {
 		c.Store.GroupCommit(c.Concurrency)
+	}
+	if c.fields == nil {
+		fs, err := loadFieldSet(c.Store)
+		if err != nil {
+			c.Logf("%v; asking for every field again", err)
+			fs, _ = loadFieldSet(nil)
+		}
+		c.fields = fs
 	}
 }
 
@@ -349,7 +359,7 @@ func asStop(err error, ctx context.Context) *StopError {
 			se.ResetAt = rl.Until
 		}
 		return se
-	case errors.Is(err, syscall.ENOSPC):
+	case diskFull(err):
 		return &StopError{Reason: "the disk is full (" + err.Error() + "); free some space and run the same command again", Err: err}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return &StopError{Reason: "interrupted", Err: err}
@@ -415,7 +425,7 @@ func (c *Crawler) runShard(ctx context.Context, sh *Shard) (checkpoint.Shard, er
 		// slice that the scheduler runs next.
 		child := sh.narrowed(ne.day)
 		st.Narrowed, st.Split = ne.day.Format("2006-01-02"), []string{child.ID}
-		st.Reason = "search_id expired overnight: the days up to " + st.Narrowed + " are sliced anew"
+		st.Reason = "search_id expired mid-slice: the days up to " + st.Narrowed + " are sliced anew"
 		st.HasMore = false
 		if st.Expected != nil && sh.counts != nil {
 			e := expectedIn(sh.counts, ne.day.AddDate(0, 0, 1), sh.Window.To)
@@ -477,7 +487,7 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 		}
 		body := sh.request(st.NextSearchID)
 		reqJSON, _ := json.Marshal(body)
-		resp, err := c.call(ctx, sh.ds.endpoint, sh.ds.fields, body)
+		resp, err := c.callFields(ctx, sh.ds.endpoint, body)
 		if err != nil {
 			if errors.Is(err, tiktok.ErrSearchIDExpired) && st.NextSearchID != "" {
 				// A chain begun on an earlier UTC day died at the quota's
@@ -564,6 +574,13 @@ func (c *Crawler) pageShard(ctx context.Context, sh *Shard, st *checkpoint.Shard
 		_ = failpoint.Hit(failpoint.PageCommit)
 		seq++
 		buf.add(page, data, items)
+		if c.details != nil && sh.ds == adsDataset {
+			// The page is durable: its ads can be detailed now rather than
+			// when their part is written (a detail fetched for an ad whose
+			// part a crash never wrote finds the ad again when the resumed
+			// shard writes it).
+			c.details.more(pageAds(data))
+		}
 		if c.Events.Page != nil {
 			c.Events.Page(sh, items)
 		}
@@ -638,6 +655,9 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, buf *partBuf, done bool
 	buf.reset()
 	if c.details != nil && len(w.ads) > 0 {
 		c.details.more(w.ads)
+	}
+	if c.onFlushed != nil && len(pw.files) > 0 {
+		c.onFlushed(pw.files)
 	}
 	return nil
 }

@@ -132,7 +132,6 @@ var reportsDataset = &dataset{
 	name:     job.AdReports,
 	table:    sink.AdReports,
 	endpoint: api.EndpointAdReport,
-	fields:   api.RequiredFieldNames(api.EndpointAdReport),
 	decode: decoder(api.DecodeAdReport, func(d api.AdReportPage) pageInfo {
 		return pageInfo{items: d.Count(), rejects: len(d.Rejects)}
 	}),
@@ -179,7 +178,6 @@ var contentDataset = &dataset{
 	name:     job.CommercialContent,
 	table:    sink.CommercialContent,
 	endpoint: api.EndpointCommercialContent,
-	fields:   api.RequiredFieldNames(api.EndpointCommercialContent),
 	paged:    true,
 	decode: decoder(api.DecodeCommercialContent, func(d api.CommercialContentPage) pageInfo {
 		return pageInfo{items: len(d.CommercialContents), rejects: len(d.Rejects), page: d.Page}
@@ -229,7 +227,6 @@ var advertisersDataset = &dataset{
 	name:     job.Advertisers,
 	table:    sink.Advertisers,
 	endpoint: api.EndpointAdvertiserQuery,
-	fields:   api.RequiredFieldNames(api.EndpointAdvertiserQuery),
 	decode: decoder(api.DecodeAdvertiserQuery, func(d api.AdvertiserQueryPage) pageInfo {
 		return pageInfo{items: len(d.Advertisers), rejects: len(d.Rejects)}
 	}),

@@ -30,7 +30,6 @@ var detailsDataset = &dataset{
 	name:     job.AdDetails,
 	table:    sink.AdDetails,
 	endpoint: api.EndpointAdDetail,
-	fields:   api.RequiredFieldNames(api.EndpointAdDetail),
 	decode: decoder(api.DecodeAdDetail, func(d api.AdDetailPage) pageInfo {
 		if d.Reject != nil {
 			return pageInfo{rejects: 1}
@@ -71,11 +70,13 @@ func (c *Crawler) RunPlanWithDetails(ctx context.Context, p *plan) error {
 	// The fan-out starts once the sweep is over, which must not meet a part
 	// being written.
 	c.afterSweep = func() error {
+		// The slots exist before the fan-out's workers start.
+		c.slots = make(chan struct{}, c.Concurrency)
 		var err error
 		if d, err = c.startDetails(ctx, true); err != nil {
 			return err
 		}
-		c.details, c.slots = d, make(chan struct{}, c.Concurrency)
+		c.details = d
 		return nil
 	}
 	defer func() { c.details, c.slots, c.afterSweep = nil, nil, nil }()
@@ -275,7 +276,7 @@ func (d *detailRun) fetch(ctx context.Context, id int64) error {
 		return err
 	}
 	body := api.AdDetailRequest{AdID: id}
-	resp, err := c.call(ctx, api.EndpointAdDetail, sh.ds.fields, body)
+	resp, err := c.callFields(ctx, api.EndpointAdDetail, body)
 	if err != nil {
 		return fmt.Errorf("ad/detail %d: %w", id, err)
 	}

@@ -83,15 +83,37 @@ func mustCountries(t *testing.T, list string) []string {
 // A slice that needed more pages than a day's quota, whose search_id then
 // expired overnight, used to restart every day and never finish. With a
 // quota of 30% of the job's minimum and search_ids that die at every reset,
-// the harvest finishes within ceil(minimum/quota) + 3 days, exactly.
+// the harvest finishes within ceil(minimum/quota) + 3 days, exactly: for a
+// track planned from ad/report, and for a term's track, which is planned
+// blind, window after window (where the days a narrowed slice left were
+// once asked twice, by its successor's next window too).
 func TestQuotaLiveness(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name, term string
+		adsPerYear float64
+	}{
+		{name: "planned", adsPerYear: 40_000},
+		{name: "blind", term: "coffee", adsPerYear: 400_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			quotaLiveness(t, tc.term, tc.adsPerYear)
+		})
+	}
+}
+
+func quotaLiveness(t *testing.T, term string, adsPerYear float64) {
 	day := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return day }
-	opts := apitest.Realistic(40_000)
+	opts := apitest.Realistic(adsPerYear)
 	opts.SearchIDsExpireAtReset, opts.Now = true, now
-	j := job.Job{Datasets: []string{job.Ads}, Queries: []job.Query{{Countries: []string{"FR", "DE", "IT"}, From: "2023-01-01", To: "2023-06-30"}}}
+	q := job.Query{Countries: []string{"FR", "DE", "IT"}, From: "2023-01-01", To: "2023-06-30"}
+	if term != "" {
+		q.Terms = []string{term}
+	}
+	j := job.Job{Datasets: []string{job.Ads}, Queries: []job.Query{q}}
 	probe := testkit.StartAPI(t, opts)
 	nj := j
 	if err := nj.Normalize(day, nil); err != nil {
@@ -124,5 +146,7 @@ func TestQuotaLiveness(t *testing.T) {
 	if days > bound {
 		t.Errorf("finished on day %d, want at most %d", days, bound)
 	}
-	testkit.DiffAds(t, testkit.ExpectedAds(srv.Universe(), nj.Queries[0].Countries, "2023-01-01", "2023-06-30", ""), testkit.HarvestedAds(t, dir))
+	// HarvestedAds also requires each ad once per country and term in all
+	// files together: no day harvested by two slices.
+	testkit.DiffAds(t, testkit.ExpectedAds(srv.Universe(), nj.Queries[0].Countries, "2023-01-01", "2023-06-30", term), testkit.HarvestedAds(t, dir))
 }

@@ -45,7 +45,14 @@ func TestFaultProfilesGiveTheCleanResult(t *testing.T) {
 			if _, err := crawl.Run(context.Background(), o); err != nil {
 				t.Fatalf("under %s: %v", tc.name, err)
 			}
-			testkit.SameTables(t, ref, dir)
+			if tc.name == "hostile" {
+				// Search_ids die under this crawl: a slice may be narrowed
+				// and its rest sliced anew, so which slice found a row may
+				// differ; the rows may not.
+				testkit.SameItems(t, ref, dir)
+			} else {
+				testkit.SameTables(t, ref, dir)
+			}
 			st := srv.Stats()
 			t.Logf("%s: %d data requests, codes %v, %d tokens", tc.name, st.DataRequests, st.ByCode, st.Tokens)
 			if tc.name == "flaky" && st.ByCode["internal_error"]+st.ByCode["rate_limit_exceeded"] == 0 {

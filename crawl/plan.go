@@ -19,7 +19,6 @@ type dataset struct {
 	name     string
 	table    sink.Table
 	endpoint string
-	fields   []string
 	// paged datasets follow search_id/has_more; the others are one request per shard.
 	paged bool
 	// decode reads a response's data once, as it arrives: the decoded page

@@ -17,6 +17,7 @@ import (
 	"adharvest/folder"
 	"adharvest/job"
 	"adharvest/manifest"
+	"adharvest/media"
 	"adharvest/sink"
 	"adharvest/tiktok"
 )
@@ -50,6 +51,10 @@ type Options struct {
 	// the plan's Estimate instead of harvesting (adharvest plan). The
 	// answers stay in the folder, so a later harvest does not ask again.
 	PlanOnly bool
+	// Media configures the download of creatives when the job has the
+	// dataset media (see package media); its RunID, Now and Logf are the
+	// run's.
+	Media media.Options
 	// Version is the tool version the manifest records.
 	Version string
 	Events  Events
@@ -148,6 +153,8 @@ type run struct {
 	live    *liveManifest
 	record  manifest.RunRecord
 	crawler *Crawler
+	// mediaDone is set once a media queue wrote the media tables.
+	mediaDone bool
 }
 
 // prepare decides the job, checks it against the folder and checks the
@@ -206,6 +213,12 @@ func (r *run) prepare(ctx context.Context) error {
 	r.plan = newPlan(r.job)
 	r.quota = &quotaCounter{budget: o.DailyQuota, now: o.Now}
 	api := o.API
+	if api.AutoRate && api.InitialRate == 0 {
+		// Start where the last run against the same API left off.
+		if man, err := manifest.Read(r.f.Manifest()); err == nil && man.LearnedRPS > 0 && man.APIURL == redactURL(api.APIURL) {
+			api.InitialRate = man.LearnedRPS
+		}
+	}
 	api.OnSend, api.Logf = r.quota.take, o.Logf
 	api.OnThrottle = r.quota.throttled
 	if r.client, err = tiktok.NewClient(api); err != nil {
@@ -270,7 +283,11 @@ func (r *run) open() (release func(), err error) {
 func (r *run) start() error {
 	man, err := manifest.Read(r.f.Manifest())
 	if err != nil || man.JobHash != r.job.Hash() {
-		man = manifest.Manifest{Created: r.now.UTC()}
+		// A new job; the rate learned from the same API still holds.
+		man = manifest.Manifest{Created: r.now.UTC(), APIURL: man.APIURL, LearnedRPS: man.LearnedRPS}
+	}
+	if man.APIURL != redactURL(r.o.API.APIURL) {
+		man.LearnedRPS = 0
 	}
 	man.Tool, man.Version, man.Job, man.JobHash = "adharvest", r.o.Version, r.job, r.job.Hash()
 	man.APIURL = redactURL(r.o.API.APIURL)
@@ -299,6 +316,45 @@ func (r *run) crawl(ctx context.Context) error {
 		return rec
 	})
 	defer stopLive()
+	var mq *media.Queue
+	if r.job.Has(job.Media) && !r.o.PlanOnly {
+		// Creatives download while the crawl goes on: every part committed
+		// adds its links, so that signed links are fetched while fresh.
+		mo := r.o.Media
+		mo.RunID, mo.Now, mo.Logf = r.record.RunID, r.o.Now, r.o.Logf
+		q, err := media.Start(ctx, r.f, r.store, mo)
+		if err != nil {
+			return err
+		}
+		mq = q
+		r.crawler.onFlushed = func(files []checkpoint.File) {
+			for _, f := range files {
+				if !f.Raw && media.IsSource(f.Table) {
+					if err := mq.AddPart(f.Table, r.f.Abs(f.Path)); err != nil {
+						r.o.Logf("media: %v; its links are skipped", err)
+					}
+				}
+			}
+		}
+	}
+	err := r.crawlData(ctx)
+	if mq != nil {
+		_, merr := mq.Finish()
+		r.mediaDone = true
+		var se *media.StopError
+		switch {
+		case merr == nil || err != nil:
+		case errors.As(merr, &se):
+			err = &StopError{Reason: se.Reason, Err: se}
+		default:
+			err = merr
+		}
+	}
+	return err
+}
+
+// crawlData runs the shards, then (or alongside) the ad/detail fan-out.
+func (r *run) crawlData(ctx context.Context) error {
 	if r.job.Has(job.AdDetails) && r.o.DetailBudget == 0 && !r.o.PlanOnly {
 		return r.crawler.RunPlanWithDetails(ctx, r.plan)
 	}
@@ -338,10 +394,20 @@ func (r *run) finish(crawlErr error) (Result, error) {
 		rec.Status, rec.Message = manifest.RunFailed, crawlErr.Error()
 	}
 	r.live.man.Complete = crawlErr == nil && !r.o.PlanOnly
+	if l := r.client.LearnedRate(); l > 0 {
+		r.live.man.LearnedRPS = l
+	}
 	if cov, err := writeCoverage(r.f, r.store, r.plan, r.o.Now()); err == nil {
 		r.live.man.Coverage = &cov
 	} else if crawlErr == nil {
 		crawlErr = err
+	}
+	if !r.mediaDone && !r.o.PlanOnly {
+		// The media tables list every creative link the parts hold, and
+		// what is known of each, whether or not this run downloaded any.
+		if _, err := media.Refresh(r.f, r.store, r.o.Now()); err != nil && crawlErr == nil {
+			crawlErr = err
+		}
 	}
 	if err := r.live.write(rec, false); err != nil && crawlErr == nil {
 		crawlErr = err

@@ -437,8 +437,12 @@ func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh
 	if st.Narrowed != "" && sh.track != nil {
 		out = append(out, sh.narrowed(dayOf(st.Narrowed)))
 	}
-	switch sh.Planned {
-	case "blind":
+	switch {
+	case sh.Planned == "blind" && sh.after != "":
+		// The days a narrowed slice did not reach: the slice it was cut
+		// from goes on with the track's next window (as expandTrack does),
+		// so the days after this one are not asked twice.
+	case sh.Planned == "blind":
 		for _, tr := range p.tracks {
 			if tr.ds == sh.ds && tr.country == sh.Partition && !sh.Window.From.Before(tr.from) && !sh.Window.To.After(tr.to) && tr.shard(sh.Window).ID == sh.ID {
 				if next, ok := nextBlind(sh.Window, harvested(st), tr.to, x.ceiling, x.now); ok {
@@ -449,7 +453,7 @@ func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh
 				break
 			}
 		}
-	case "report":
+	case sh.Planned == "report":
 		if st.Narrowed != "" || coverageOf(st, false) != CoverShort {
 			return out, nil
 		}

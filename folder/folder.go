@@ -211,6 +211,14 @@ func escapeGlob(s string) string {
 func (f Folder) Artifacts() []string {
 	out := make([]string, 0, len(sink.Tables)+3)
 	for _, t := range sink.Tables {
+		if t.Name == sink.Media.Name {
+			// The media table's folder is the media store: creatives whose
+			// links have expired cannot be fetched again, so a restart
+			// keeps them (and the media states in the checkpoint, which a
+			// reset keeps too) and drops only the table.
+			out = append(out, filepath.Join(f.TableDir(t), t.Name+PartExt))
+			continue
+		}
 		out = append(out, f.TableDir(t))
 	}
 	return append(out, f.Raw(), f.Manifest(), f.Report())

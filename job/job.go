@@ -25,11 +25,15 @@ const (
 	AdReports         = "ad-reports"
 	CommercialContent = "commercial-content"
 	Advertisers       = "advertisers"
+	// Media is the creatives the other datasets link to, downloaded while
+	// they are harvested (see package media): it sends no API request.
+	Media = "media"
 )
 
 // KnownDatasets lists the datasets in the order they are harvested. ad-details
-// comes after ads because it fetches the ads that ads found.
-var KnownDatasets = []string{Ads, AdDetails, AdReports, CommercialContent, Advertisers}
+// comes after ads because it fetches the ads that ads found; media last, as
+// it downloads what the others link to.
+var KnownDatasets = []string{Ads, AdDetails, AdReports, CommercialContent, Advertisers, Media}
 
 // DefaultSliceAds is the most ads a planned slice of ad/query holds unless the
 // job says otherwise: 50 pages of 50, what a search_id lost at the end of a

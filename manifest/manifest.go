@@ -19,15 +19,18 @@ import (
 // Manifest is the content of manifest.json. It is rewritten atomically at the
 // start and end of every run and every few seconds while one runs.
 type Manifest struct {
-	Tool     string                   `json:"tool"`
-	Version  string                   `json:"version"`
-	Job      job.Job                  `json:"job"`
-	JobHash  string                   `json:"job_hash"`
-	APIURL   string                   `json:"api_url"`
-	Created  time.Time                `json:"created"`
-	Runs     []RunRecord              `json:"runs"`
-	Datasets map[string]DatasetCounts `json:"datasets"`
-	Complete bool                     `json:"complete"`
+	Tool    string  `json:"tool"`
+	Version string  `json:"version"`
+	Job     job.Job `json:"job"`
+	JobHash string  `json:"job_hash"`
+	APIURL  string  `json:"api_url"`
+	// LearnedRPS is the request rate --rps auto last held just below where
+	// the API at APIURL began to throttle; the next run starts there.
+	LearnedRPS float64                  `json:"learned_rps,omitempty"`
+	Created    time.Time                `json:"created"`
+	Runs       []RunRecord              `json:"runs"`
+	Datasets   map[string]DatasetCounts `json:"datasets"`
+	Complete   bool                     `json:"complete"`
 	// Usage is the data requests recorded for the current UTC day, so that
 	// status can show them while a harvest holds the checkpoint.
 	Usage *Usage `json:"usage,omitempty"`

@@ -1,14 +1,12 @@
 package queries
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // This file names the temporary files and folders that an export and an
@@ -84,15 +82,11 @@ func leftover(dir, name, prefix string) bool {
 	if err != nil || pid <= 0 || pid == os.Getpid() || m[2] != hostTag() {
 		return false
 	}
-	if !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+	if !processGone(pid) {
 		return false
 	}
 	info, err := os.Lstat(filepath.Join(dir, name))
-	if err != nil {
-		return false
-	}
-	st, ok := info.Sys().(*syscall.Stat_t)
-	return ok && int(st.Uid) == os.Getuid()
+	return err == nil && ownedByUser(info)
 }
 
 // sweepLeftovers removes the entries of dir that leftover accepts, and

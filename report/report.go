@@ -572,6 +572,9 @@ func (p *Page) counts(ctx context.Context, db *sql.DB) error {
 	}
 	// A dataset without data has no row in dataset-summary.
 	for _, name := range job.KnownDatasets {
+		if name == job.Media {
+			continue // not a table of items: the media section says what is kept
+		}
 		r, ok := found[name]
 		if !ok {
 			r = record{"dataset": name, "items": int64(0)}

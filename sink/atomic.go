@@ -116,7 +116,7 @@ func SyncDir(dir string) error {
 		return err
 	}
 	defer d.Close()
-	if err := d.Sync(); err != nil && !strings.Contains(err.Error(), "invalid argument") {
+	if err := syncDirHandle(d); err != nil && !strings.Contains(err.Error(), "invalid argument") {
 		return fmt.Errorf("sync directory %s: %w", dir, err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"adharvest/internal/buildinfo"
+
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -30,7 +32,7 @@ type Table struct {
 
 // SchemaVersion is written into every file's metadata. Bump it when a column
 // changes meaning, so that old and new files can be told apart.
-const SchemaVersion = "1"
+const SchemaVersion = "2"
 
 // The tables. Keys are what the DuckDB views deduplicate on.
 var (
@@ -50,10 +52,15 @@ var (
 	// counts in it against what the harvest found (see package crawl).
 	Coverage = Table{Name: "coverage", Key: []string{"slice_id"}, Schema: parquet.SchemaOf(CoverageRow{}), Derived: true}
 	Rejects  = Table{Name: "rejects", Key: []string{"shard_id", "item_json"}, Schema: parquet.SchemaOf(RejectRow{}), Owner: "*"}
+	// Media is the archive of creatives, one row per distinct URL, and
+	// MediaLinks links each ad and post to its URLs; package media rewrites
+	// both whole at the end of every run (see folder.MediaStore).
+	Media      = Table{Name: "media", Key: []string{"url"}, Schema: parquet.SchemaOf(MediaRow{}), Derived: true}
+	MediaLinks = Table{Name: "media_links", Key: []string{"source_table", "ad_id", "content_id", "country_code", "url"}, Schema: parquet.SchemaOf(MediaLinkRow{}), Derived: true}
 )
 
 // Tables lists every table in the order the README documents them.
-var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers, Rejects, Coverage}
+var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers, Rejects, Coverage, Media, MediaLinks}
 
 // OwnerName is the table whose shard ids name this table's files. It is "*"
 // for a table every dataset writes (Rejects).
@@ -79,11 +86,16 @@ func Lookup(name string) (Table, bool) {
 	return Table{}, false
 }
 
+// writerOptions are every Parquet file's: zstd, the schema version, and
+// created_by naming the build that wrote it ("adharvest version v1.2.3
+// (build 57b527b510bc)", see package buildinfo). parquet.CreatedBy would
+// write "version v1.2.3(build …)", without the space the format's readers
+// expect, hence the config.
 func writerOptions() []parquet.WriterOption {
 	return []parquet.WriterOption{
 		parquet.Compression(zstdCodec),
 		parquet.KeyValueMetadata("adharvest.schema_version", SchemaVersion),
-		parquet.CreatedBy("adharvest", "", ""),
+		&parquet.WriterConfig{CreatedBy: buildinfo.Read().CreatedBy("adharvest")},
 	}
 }
 

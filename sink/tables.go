@@ -51,6 +51,23 @@ type AdFields struct {
 	BusinessID      *int64   `parquet:"business_id,optional"`
 	BusinessName    *string  `parquet:"business_name,optional"`
 	PaidForBy       *string  `parquet:"paid_for_by,optional"`
+	// Videos keeps each of ad.videos whole (its cover image beside its
+	// URL); VideoURLs is the convenience list of their URLs.
+	Videos []AdVideo `parquet:"videos,list"`
+	// The fields the 2026-09 documentation added (api.NewerAdFields): NULL
+	// when the service did not send them, or refused to be asked for them
+	// (status lists the fields a folder's service refused).
+	Title                *string `parquet:"title,optional"`
+	ExternalURL          *string `parquet:"external_url,optional"`
+	DownloadURL          *string `parquet:"download_url,optional"`
+	CallToAction         *string `parquet:"call_to_action,optional"`
+	AdvertisingObjective *string `parquet:"advertising_objective,optional"`
+}
+
+// AdVideo is one of an ad's videos.
+type AdVideo struct {
+	URL           *string `parquet:"url,optional"`
+	CoverImageURL *string `parquet:"cover_image_url,optional"`
 }
 
 // AdRow is one ad found by ad/query in one country (table ads).

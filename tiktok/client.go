@@ -1,7 +1,8 @@
 // Package tiktok is the client of TikTok's Commercial Content API: one shared
-// client-credentials token (token.go), one request rate, and one retry policy
-// (retry.go) that decides from the status and the body's error.code whether a
-// failure is retried, renews the token, stops the crawl resumably or fails now.
+// client-credentials token (token.go), one request rate, fixed or learned from
+// the server's answers (rate.go), and one retry policy (retry.go) that decides
+// from the status and the body's error.code whether a failure is retried,
+// renews the token, stops the crawl resumably or fails now.
 // Its errors are typed (errors.go) so that callers branch with errors.Is/As.
 //
 // The client assumes the server may be hostile or broken, and bounds what it
@@ -46,9 +47,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -87,7 +90,18 @@ type Config struct {
 	ClientKey    string
 	ClientSecret string
 	// RPS is the shared request rate across all workers; 0 means unlimited.
+	// With AutoRate it is the cap of the learned rate (0: none).
 	RPS float64
+	// AutoRate learns the rate the server allows from its answers (--rps
+	// auto): it starts at DefaultInitialRate (or InitialRate), rises while
+	// answers come back clean, cuts on 429 rate_limit_exceeded and holds just
+	// below the rate at which throttling began (see rate.go). Client.Rate
+	// says where it is, Client.LearnedRate what to start the next run at.
+	AutoRate bool
+	// InitialRate starts AutoRate at a rate learned earlier (an earlier
+	// run's Client.LearnedRate), held from the start and probed upwards from
+	// there; 0 starts cold at DefaultInitialRate and doubles from it.
+	InitialRate float64
 	// Timeout bounds one data attempt, headers and body; 0 = DefaultTimeout.
 	Timeout time.Duration
 	// IdleTimeout ends a data attempt whose body sends no byte for this long;
@@ -126,13 +140,14 @@ type Config struct {
 }
 
 // Client calls the Commercial Content API. It is safe for concurrent use: all
-// workers share one token, one rate limiter, one retry policy and one slot
+// workers share one token, one request rate, one retry policy and one slot
 // for large bodies.
 type Client struct {
 	cfg     Config
 	base    *url.URL
 	http    *http.Client
-	limiter *rate.Limiter
+	limiter *rate.Limiter // a fixed rate
+	auto    *autoRate     // the learned rate, with Config.AutoRate
 	tokens  *tokenSource
 	scrub   scrubber
 	large   chan struct{}
@@ -209,12 +224,18 @@ func NewClient(cfg Config) (*Client, error) {
 		hc = &cp
 	}
 	hc.CheckRedirect = redirectPolicy(hc.CheckRedirect)
-	lim := rate.NewLimiter(rate.Inf, 1)
-	if cfg.RPS > 0 {
-		lim = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
+	if cfg.RPS < 0 || math.IsNaN(cfg.RPS) || cfg.InitialRate < 0 || math.IsNaN(cfg.InitialRate) || math.IsInf(cfg.InitialRate, 0) {
+		return nil, fmt.Errorf("request rate %g (initial %g): want a number of requests a second, 0 for unlimited", cfg.RPS, cfg.InitialRate)
 	}
-	c := &Client{cfg: cfg, base: base, http: hc, limiter: lim, large: make(chan struct{}, 1),
+	c := &Client{cfg: cfg, base: base, http: hc, large: make(chan struct{}, 1),
 		sent: map[string]int64{}, throttled: map[string]int64{}}
+	c.limiter = rate.NewLimiter(rate.Inf, 1)
+	switch {
+	case cfg.AutoRate:
+		c.auto = newAutoRate(cfg.InitialRate, cfg.RPS, time.Now)
+	case cfg.RPS > 0:
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), 1)
+	}
 	c.scrub.add(cfg.ClientSecret)
 	c.tokens = &tokenSource{c: c}
 	c.SetLogf(cfg.Logf)
@@ -361,8 +382,12 @@ func (c *Client) Call(ctx context.Context, endpoint string, fields []string, bod
 			return nil
 		}
 		if tokenRefused(err) {
-			if !renewed {
-				// A token can die early (revoked, clock skew): renew and retry now.
+			var ae *APIError
+			if !renewed || (errors.As(err, &ae) && ae.staleToken) {
+				// A token can die early (revoked, clock skew, a lifetime
+				// shorter than its expires_in): renew and retry now. Only
+				// a fresh token refused right after a renewal means the
+				// credentials are refused.
 				renewed = true
 				return retryNow{err}
 			}
@@ -379,9 +404,53 @@ func (c *Client) Call(ctx context.Context, endpoint string, fields []string, bod
 	return resp, nil
 }
 
+// Rate returns the request rate in force, in requests a second: the one
+// learned so far with Config.AutoRate, Config.RPS otherwise; 0 means
+// unlimited.
+func (c *Client) Rate() float64 {
+	if c.auto != nil {
+		return c.auto.Rate()
+	}
+	return c.cfg.RPS
+}
+
+// LearnedRate returns, with Config.AutoRate, the rate held just below where
+// the server began to throttle (or Config.InitialRate, or where probing up
+// from it led), to keep and pass as Config.InitialRate to a later run. It is
+// 0 while no limit is known (the server has throttled nothing, or the rate is
+// fixed): a later run then starts cold, which against a server without a
+// limit is at full speed within about two seconds.
+func (c *Client) LearnedRate() float64 {
+	if c.auto != nil {
+		return c.auto.Learned()
+	}
+	return 0
+}
+
+// ParseRate reads --rps: "auto" learns the rate the server allows
+// (Config.AutoRate); a number of requests a second fixes it (Config.RPS); 0
+// is unlimited.
+func ParseRate(s string) (rps float64, auto bool, err error) {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "auto") {
+		return 0, true, nil
+	}
+	rps, err = strconv.ParseFloat(s, 64)
+	if err != nil || rps < 0 || math.IsNaN(rps) || math.IsInf(rps, 0) {
+		return 0, false, fmt.Errorf("--rps %q: want auto, a number of requests a second, or 0 for unlimited", s)
+	}
+	return rps, false, nil
+}
+
 // attempt sends one request.
-func (c *Client) attempt(ctx context.Context, endpoint, u string, payload []byte) (*Response, error) {
-	if err := c.limiter.Wait(ctx); err != nil {
+func (c *Client) attempt(ctx context.Context, endpoint, u string, payload []byte) (resp *Response, err error) {
+	var tk ticket
+	if c.auto != nil {
+		tk, err = c.auto.wait(ctx)
+	} else {
+		err = c.limiter.Wait(ctx)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
@@ -411,6 +480,11 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, payload []byte
 	if err := c.send(endpoint); err != nil {
 		return nil, err
 	}
+	stale := c.tokens.stale(token) // as it goes out
+	if c.auto != nil {
+		c.auto.sent(tk)
+		defer func() { c.auto.done(tk, rateOutcome(err)) }()
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		return nil, c.transportErr(endpoint, actx, err)
@@ -431,11 +505,37 @@ func (c *Client) attempt(ctx context.Context, endpoint, u string, payload []byte
 		}
 		return nil, err
 	}
-	return c.decode(endpoint, token, res, body)
+	return c.decode(endpoint, token, stale, res, body)
+}
+
+// rateOutcome is what the result of a sent data attempt says about the
+// request rate: a throttle, a request the server took (an answer, even a
+// refusal of its parameters), or nothing (no answer, a 5xx, a refused token,
+// which the server turns away before its rate limit, a spent daily quota).
+func rateOutcome(err error) outcome {
+	if err == nil {
+		return clean
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		switch {
+		case ae.throttled():
+			return throttled
+		case ae.HTTPStatus == http.StatusUnauthorized || ae.Code == "access_token_invalid" || errors.Is(ae, ErrQuota) ||
+			ae.HTTPStatus == http.StatusRequestTimeout || ae.HTTPStatus >= 500:
+			return neutral
+		}
+		return clean
+	}
+	var be *BodyError
+	if errors.As(err, &be) && be.HTTPStatus == http.StatusTooManyRequests {
+		return throttled
+	}
+	return neutral
 }
 
 // decode turns a complete answer into a Response or a typed error.
-func (c *Client) decode(endpoint, token string, res *http.Response, body []byte) (*Response, error) {
+func (c *Client) decode(endpoint, token string, stale bool, res *http.Response, body []byte) (*Response, error) {
 	env, err := api.DecodeEnvelope(body)
 	if err != nil {
 		if res.StatusCode == http.StatusTooManyRequests {
@@ -443,7 +543,7 @@ func (c *Client) decode(endpoint, token string, res *http.Response, body []byte)
 		}
 		if res.StatusCode == http.StatusUnauthorized {
 			c.tokens.invalidate(token)
-			return nil, &APIError{Endpoint: endpoint, HTTPStatus: res.StatusCode, Message: c.excerpt(body)}
+			return nil, &APIError{Endpoint: endpoint, HTTPStatus: res.StatusCode, Message: c.excerpt(body), staleToken: stale}
 		}
 		return nil, &BodyError{Endpoint: endpoint, HTTPStatus: res.StatusCode, Excerpt: c.excerpt(body), Err: err}
 	}
@@ -464,6 +564,7 @@ func (c *Client) decode(endpoint, token string, res *http.Response, body []byte)
 		c.countThrottled(endpoint)
 	}
 	if ae.Code == "access_token_invalid" || res.StatusCode == http.StatusUnauthorized {
+		ae.staleToken = stale
 		c.tokens.invalidate(token)
 	}
 	if errors.Is(ae, ErrQuota) {

@@ -54,6 +54,11 @@ type APIError struct {
 	RetryAfter time.Duration
 	// ResetAt is when the daily quota is expected back (quota errors only).
 	ResetAt time.Time
+	// staleToken marks a refusal of a token that was not fresh when the
+	// request went out (see freshToken): a token the service let die early
+	// (its expires_in said hours, it lived a second) is refused too, and
+	// that says nothing about the credentials.
+	staleToken bool
 }
 
 func (e *APIError) Error() string {

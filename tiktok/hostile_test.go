@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"adharvest/tiktok/api"
 	"adharvest/tiktok/apitest"
 )
 
@@ -734,5 +735,31 @@ func TestTokenBodyLimit(t *testing.T) {
 				t.Fatalf("err = %v", err)
 			}
 		})
+	}
+}
+
+// TestTokensThatDieEarlyAreRenewed: a service whose tokens live 100 ms while
+// their expires_in says two hours, reached by requests that take 300 ms to
+// go out (a queue in front of it), refuses the renewed token too. That is
+// not a refusal of the credentials: only a token refused while fresh is.
+func TestTokensThatDieEarlyAreRenewed(t *testing.T) {
+	srv := apitest.Start(apitest.Options{TokenTTL: 100 * time.Millisecond, AdvertisedTTL: 7200})
+	defer srv.Close()
+	var sends atomic.Int32
+	c, err := NewClient(Config{APIURL: srv.URL, ClientKey: apitest.DefaultClientKey, ClientSecret: apitest.DefaultClientSecret, Retry: DefaultRetry,
+		OnSend: func(string) error {
+			if sends.Add(1) <= 2 {
+				time.Sleep(300 * time.Millisecond) // slow on its way: the token dies
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Call(context.Background(), api.EndpointAdvertiserQuery, []string{"business_id"}, map[string]any{"search_term": "co"}); err != nil {
+		t.Fatalf("a token let die on its way was taken for refused credentials: %v", err)
+	}
+	if got := c.Sent(); got[api.EndpointAdvertiserQuery] != 3 || got[EndpointToken] != 3 {
+		t.Fatalf("sent %v, want 3 data requests and 3 tokens (two died on their way)", got)
 	}
 }

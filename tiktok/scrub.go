@@ -3,6 +3,7 @@ package tiktok
 import (
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -48,17 +49,18 @@ func (s *scrubber) add(secret string) {
 	if s.seen == nil {
 		s.seen = map[string]bool{}
 	}
+	// A new slice each time: scrub reads the old one without the lock.
+	needles := slices.Clone(s.needles)
 	for _, f := range forms {
 		f = asciiLower(f)
 		if !s.seen[f] {
 			s.seen[f] = true
-			s.needles = append(s.needles, f)
+			needles = append(needles, f)
 		}
 	}
 	// Longest first, so that a spelling containing another is replaced whole.
-	for i := len(s.needles) - 1; i > 0 && len(s.needles[i]) > len(s.needles[i-1]); i-- {
-		s.needles[i], s.needles[i-1] = s.needles[i-1], s.needles[i]
-	}
+	slices.SortStableFunc(needles, func(a, b string) int { return len(b) - len(a) })
+	s.needles = needles
 }
 
 // scrub replaces every occurrence of a secret in text by redacted.

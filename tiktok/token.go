@@ -24,6 +24,7 @@ type tokenSource struct {
 	mu     sync.Mutex
 	token  string
 	expiry time.Time
+	got    time.Time // when the token came
 	ttl    time.Duration
 	fetch  *tokenFetch // the fetch in flight, if any
 }
@@ -63,7 +64,7 @@ func (t *tokenSource) run(ctx context.Context, f *tokenFetch) {
 	tok, ttl, err := t.c.fetchToken(ctx)
 	t.mu.Lock()
 	if err == nil {
-		t.token, t.ttl, t.expiry = tok, ttl, started.Add(ttl)
+		t.token, t.ttl, t.expiry, t.got = tok, ttl, started.Add(ttl), t.c.cfg.Now()
 	}
 	t.fetch = nil
 	f.token, f.err = tok, err
@@ -74,6 +75,18 @@ func (t *tokenSource) run(ctx context.Context, f *tokenFetch) {
 // renewMargin renews five minutes early, or a fifth of a short lifetime early.
 func renewMargin(ttl time.Duration) time.Duration {
 	return min(5*time.Minute, ttl/5)
+}
+
+// freshToken is how old a token may be when sent for its refusal to count
+// against the credentials: a token refused that young was not let expire.
+const freshToken = 250 * time.Millisecond
+
+// stale reports whether tok, sent now, is older than freshToken (or is no
+// longer the token held, so its age is unknown).
+func (t *tokenSource) stale(tok string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.token != tok || t.c.cfg.Now().Sub(t.got) > freshToken
 }
 
 func (t *tokenSource) invalidate(tok string) {

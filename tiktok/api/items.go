@@ -286,6 +286,16 @@ func checkAdvertiser(a *Advertiser, prefix string) error {
 // has_more is not an error here (Page.HasMore.Set is false); the caller
 // decides, as before, that such a page cannot be paged on.
 func DecodeAdQuery(data json.RawMessage) (AdQueryPage, error) {
+	if p, ok := fastAdQuery(data); ok {
+		return p, nil
+	}
+	return slowAdQuery(data)
+}
+
+// slowAdQuery is DecodeAdQuery without the fast path (fast.go): the
+// reference the fast path must agree with, and what every reject and error
+// comes from.
+func slowAdQuery(data json.RawMessage) (AdQueryPage, error) {
 	var w struct {
 		Page
 		Ads json.RawMessage `json:"ads"`
@@ -337,6 +347,14 @@ func checkContent(c *CommercialContent) error {
 // DecodeCommercialContent decodes the data object of a
 // commercial_content/query response.
 func DecodeCommercialContent(data json.RawMessage) (CommercialContentPage, error) {
+	if p, ok := fastCommercialContent(data); ok {
+		return p, nil
+	}
+	return slowCommercialContent(data)
+}
+
+// slowCommercialContent is DecodeCommercialContent without the fast path.
+func slowCommercialContent(data json.RawMessage) (CommercialContentPage, error) {
 	var w struct {
 		Page
 		CommercialContents json.RawMessage `json:"commercial_contents"`
@@ -359,6 +377,23 @@ type AdvertiserQueryPage struct {
 // response. An advertiser without a business id, or with one of 0 or below,
 // is refused: the id is the row's key.
 func DecodeAdvertiserQuery(data json.RawMessage) (AdvertiserQueryPage, error) {
+	if p, ok := fastAdvertiserQuery(data); ok {
+		return p, nil
+	}
+	return slowAdvertiserQuery(data)
+}
+
+// checkAdvertiserItem refuses an advertiser/query item without a business
+// id, or with one of 0 or below: the id is the row's key.
+func checkAdvertiserItem(a *Advertiser) error {
+	if !a.BusinessID.Valid {
+		return &fieldError{path: "business_id", err: errors.New("missing")}
+	}
+	return checkAdvertiser(a, "")
+}
+
+// slowAdvertiserQuery is DecodeAdvertiserQuery without the fast path.
+func slowAdvertiserQuery(data json.RawMessage) (AdvertiserQueryPage, error) {
 	if err := dataObject(data); err != nil {
 		return AdvertiserQueryPage{}, err
 	}
@@ -368,12 +403,7 @@ func DecodeAdvertiserQuery(data json.RawMessage) (AdvertiserQueryPage, error) {
 	if err := json.Unmarshal(data, &w); err != nil {
 		return AdvertiserQueryPage{}, err
 	}
-	items, rejects := decodeList(w.Advertisers, "advertisers", func(a *Advertiser) error {
-		if !a.BusinessID.Valid {
-			return &fieldError{path: "business_id", err: errors.New("missing")}
-		}
-		return checkAdvertiser(a, "")
-	})
+	items, rejects := decodeList(w.Advertisers, "advertisers", checkAdvertiserItem)
 	return AdvertiserQueryPage{Advertisers: items, Rejects: rejects}, nil
 }
 
@@ -428,6 +458,14 @@ func checkDateCount(d *DateCount) error {
 // one item. Only a data object that is not an object, or a
 // count_time_series_by_country that is not an object, is an error.
 func DecodeAdReport(data json.RawMessage) (AdReportPage, error) {
+	if p, ok := fastAdReport(data); ok {
+		return p, nil
+	}
+	return slowAdReport(data)
+}
+
+// slowAdReport is DecodeAdReport without the fast path.
+func slowAdReport(data json.RawMessage) (AdReportPage, error) {
 	if err := dataObject(data); err != nil {
 		return AdReportPage{}, err
 	}
@@ -497,15 +535,26 @@ type AdDetailPage struct {
 // allowed: the id the request asked for is the key. The error is kept for
 // data that is not a JSON object.
 func DecodeAdDetail(data json.RawMessage) (AdDetailPage, error) {
+	if p, ok := fastAdDetail(data); ok {
+		return p, nil
+	}
+	return slowAdDetail(data)
+}
+
+// checkAdDetail refuses a detail whose ad or business id is 0 or below.
+func checkAdDetail(d *AdDetailData) error {
+	if err := positiveID("ad id", d.Ad.ID); err != nil {
+		return &fieldError{path: "ad.id", err: err}
+	}
+	return checkAdvertiser(&d.Advertiser, "advertiser.")
+}
+
+// slowAdDetail is DecodeAdDetail without the fast path.
+func slowAdDetail(data json.RawMessage) (AdDetailPage, error) {
 	if err := dataObject(data); err != nil {
 		return AdDetailPage{}, err
 	}
-	d, err := decodeItem(data, func(d *AdDetailData) error {
-		if err := positiveID("ad id", d.Ad.ID); err != nil {
-			return &fieldError{path: "ad.id", err: err}
-		}
-		return checkAdvertiser(&d.Advertiser, "advertiser.")
-	})
+	d, err := decodeItem(data, checkAdDetail)
 	if err != nil {
 		r := newReject(0, "", data, err)
 		return AdDetailPage{Reject: &r}, nil

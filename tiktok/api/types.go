@@ -24,6 +24,15 @@ type Envelope struct {
 // DecodeEnvelope reads a data response body. It fails on anything that is not a
 // complete JSON object, which is how truncated bodies and HTML error pages show up.
 func DecodeEnvelope(body []byte) (Envelope, error) {
+	if env, ok := fastEnvelope(body); ok {
+		return env, nil
+	}
+	return slowEnvelope(body)
+}
+
+// slowEnvelope is DecodeEnvelope without the fast path (fast.go): the
+// reference the fast path must agree with, and what every error comes from.
+func slowEnvelope(body []byte) (Envelope, error) {
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return Envelope{}, fmt.Errorf("response is not a JSON envelope: %w", err)
