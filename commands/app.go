@@ -189,7 +189,7 @@ func App(env Env) *cli.App {
 	usageErr := func(_ *cli.Context, err error, _ bool) error {
 		return &UsageError{Msg: err.Error() + " (see --help)"}
 	}
-	cmds := []*cli.Command{harvestCommand(), planCommand(), statusCommand(), checkCommand(), sqlCommand(env), demoCommand(), fakeAPICommand(), reportCommand(), exportCommand(), mediaCommand()}
+	cmds := []*cli.Command{harvestCommand(), planCommand(), statusCommand(), checkCommand(), reparseCommand(), sqlCommand(env), demoCommand(), fakeAPICommand(), reportCommand(), exportCommand(), mediaCommand()}
 	for _, c := range cmds {
 		c.OnUsageError = usageErr
 		// The examples, as the user runs adharvest ("go run . sql …").

@@ -119,6 +119,33 @@ func (o *StatusCommand) Run(context.Context) error {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
+	if len(s.Stops) > 0 {
+		kinds := make([]string, 0, len(s.Stops))
+		n := 0
+		for _, k := range []string{"empty_pages", "capped"} {
+			if s.Stops[k] > 0 {
+				kinds = append(kinds, fmt.Sprintf("%d %s", s.Stops[k], k))
+				n += s.Stops[k]
+			}
+		}
+		fmt.Fprintf(w, "\nstopped early: %d slices ended before the API said it had no more (%s); their coverage says how much is missing\n", n, strings.Join(kinds, ", "))
+		for _, line := range s.StoppedSlices {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
+	if len(s.DroppedFields) > 0 {
+		var parts []string
+		for _, ep := range crawl.SortedEndpoints(s.DroppedFields) {
+			parts = append(parts, ep+": "+strings.Join(s.DroppedFields[ep], ", "))
+		}
+		fmt.Fprintf(w, "\nfields the API refused, asked without since (their columns stay NULL): %s\n", strings.Join(parts, "; "))
+	}
+	if s.OldSchema > 0 {
+		fmt.Fprintf(w, "\nparser: %d files were written by an older adharvest; `adharvest reparse --out %s` rebuilds them from raw/ with no request\n", s.OldSchema, o.Out)
+	}
+	if s.SwapPending {
+		fmt.Fprintf(w, "\nwarning: a reparse was interrupted while it moved the new tables into place; `adharvest reparse --out %s` finishes it\n", o.Out)
+	}
 	if s.Rejects > 0 {
 		fmt.Fprintf(w, "\nrejects: %d items the API sent could not be decoded; they are kept in the rejects table (adharvest sql --out %s \"SELECT * FROM rejects\")\n", s.Rejects, o.Out)
 	}

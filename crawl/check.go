@@ -104,6 +104,20 @@ func Check(ctx context.Context, dir string, repair bool) (CheckReport, error) {
 	}
 	defer store.Close()
 	if repair {
+		if done, err := finishSwap(f, store); err != nil {
+			return rep, err
+		} else if done {
+			rep.Repaired = append(rep.Repaired, "finished the table swap of an interrupted reparse")
+		}
+	} else if jb, err := store.ReparseSwap(); err != nil {
+		return rep, err
+	} else if jb != nil {
+		// The checkpoint names the new tables, not all of which are in
+		// place: checking the files now would only list the swap's steps.
+		rep.Problems = append(rep.Problems, Problem{Path: f.Rel(f.ReparseStage()), What: "a reparse was interrupted while it moved the new tables into place; `adharvest reparse --out " + dir + "` (or check --repair) finishes it"})
+		return rep, nil
+	}
+	if repair {
 		if err := backfillFiles(f, store); err != nil {
 			return rep, err
 		}
@@ -361,6 +375,11 @@ func repairParts(ctx context.Context, f folder.Folder, store *checkpoint.Store, 
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	states, err := store.Shards()
+	if err != nil {
+		return nil, nil, err
+	}
+	parent := predecessors(states)
 	for _, id := range ids {
 		sh, ok := shardOfID(id)
 		st, known, err := store.Shard(id)
@@ -400,6 +419,12 @@ func repairParts(ctx context.Context, f folder.Folder, store *checkpoint.Store, 
 			if err != nil {
 				lost = append(lost, n)
 				continue
+			}
+			restoreSearch(sh, pages)
+			if sh.after = parent[id]; sh.ds == adsDataset {
+				if err := loadExclude(store, sh); err != nil {
+					return nil, nil, err
+				}
 			}
 			dp, err := decodeStored(sh.ds, pages)
 			if err != nil {
@@ -579,6 +604,40 @@ func shardOfID(id string) (*Shard, bool) {
 	return sh, true
 }
 
+// restoreSearch gives a shard that shardOfID made from its id alone the
+// search term and type its requests carried (the id names a filtered search
+// by a hash only), so that the rows rebuilt from its pages say what the
+// crawl's said.
+func restoreSearch(sh *Shard, pages []checkpoint.Page) {
+	if len(pages) == 0 || (sh.ds != adsDataset && sh.ds != advertisersDataset) {
+		return
+	}
+	var req struct {
+		SearchTerm string `json:"search_term"`
+		SearchType string `json:"search_type"`
+	}
+	if json.Unmarshal(pages[0].Request, &req) != nil {
+		return
+	}
+	sh.Term = req.SearchTerm
+	if sh.ds == adsDataset {
+		sh.SearchType = req.SearchType
+	}
+}
+
+// predecessors maps each slice that took over from another (a half of a
+// short slice, the successor of a narrowed one) to the slice it took over
+// from, as the checkpoint records them.
+func predecessors(states []checkpoint.Shard) map[string]string {
+	out := map[string]string{}
+	for _, st := range states {
+		for _, c := range st.Split {
+			out[c] = st.ID
+		}
+	}
+	return out
+}
+
 // Rebuild writes a new checkpoint for a folder whose checkpoint is lost, from
 // what the folder holds: the job from manifest.json, and for every shard whose
 // raw twins are there, its pages, parts and rows; a part whose Parquet file is
@@ -656,6 +715,7 @@ func Rebuild(ctx context.Context, f folder.Folder) ([]string, error) {
 				lines = append(lines, f.Rel(p.path)+": unreadable, left out ("+err.Error()+")")
 				break
 			}
+			restoreSearch(sh, pages)
 			dp, err := decodeStored(sh.ds, pages)
 			if err != nil {
 				return fmt.Errorf("rebuild %s part %d: %w", id, p.n, err)

@@ -67,3 +67,18 @@ func Count(j job.Job, shards []*Shard, states []checkpoint.Shard) map[string]man
 	}
 	return out
 }
+
+// Stops counts the slices that ended before the API said it had no more, by
+// why (a slice queried again as halves is counted by its halves).
+func Stops(states []checkpoint.Shard) map[string]int {
+	var out map[string]int
+	for _, st := range states {
+		if st.Stop != "" && len(st.Split) == 0 {
+			if out == nil {
+				out = map[string]int{}
+			}
+			out[st.Stop]++
+		}
+	}
+	return out
+}

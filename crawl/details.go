@@ -230,7 +230,7 @@ func (d *detailRun) run() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		d.st.Err, d.st.LogID = c.Client.Scrub(err.Error()), tiktok.LogIDOf(err)
-		if errors.Is(err, tiktok.ErrInvalidParams) {
+		if errors.Is(err, tiktok.ErrInvalidParams) && !namesField(err) {
 			// The API refuses this id (removed, or never detailable): record
 			// why and do not spend quota on it again.
 			return c.Store.MarkFailed(id, err.Error())

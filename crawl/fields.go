@@ -114,6 +114,18 @@ func refusedField(endpoint string, err error) (string, bool) {
 	return f, true
 }
 
+// namesField reports whether a 400 invalid_params is about a field of the
+// request (one the service does not take) rather than about the item asked
+// for: refusing every ad's detail over it would lose them all.
+func namesField(err error) bool {
+	var ae *tiktok.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	_, ok := api.FieldFromInvalidParams(ae.Message)
+	return ok
+}
+
 // callFields sends one data request with the endpoint's fields, dropping each
 // newer field the service refuses and asking again.
 func (c *Crawler) callFields(ctx context.Context, endpoint string, body any) (*tiktok.Response, error) {
@@ -134,8 +146,8 @@ func (c *Crawler) callFields(ctx context.Context, endpoint string, body any) (*t
 	return nil, fmt.Errorf("%s: the service kept refusing fields", endpoint)
 }
 
-// sortedEndpoints lists the endpoints of a dropped-field map in order.
-func sortedEndpoints(d map[string][]string) []string {
+// SortedEndpoints lists the endpoints of a dropped-field map in order.
+func SortedEndpoints(d map[string][]string) []string {
 	eps := make([]string, 0, len(d))
 	for ep := range d {
 		eps = append(eps, ep)

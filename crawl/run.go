@@ -261,6 +261,14 @@ func (r *run) open() (release func(), err error) {
 	}
 	release = func() { store.Close(); lock.Release() }
 	r.store, r.quota.store = store, store
+	// A reparse killed while it swapped tables in is finished first, so that
+	// the crawl adds to the tables its checkpoint names.
+	if done, err := finishSwap(r.f, store); err != nil {
+		release()
+		return nil, err
+	} else if done {
+		r.o.Logf("finished the table swap of an interrupted reparse")
+	}
 	if r.o.Restart {
 		if err := discard(r.f, store); err != nil {
 			release()
@@ -557,10 +565,13 @@ func checkWritable(out string) error {
 
 // discard removes everything a previous job wrote, for --restart.
 func discard(f folder.Folder, store *checkpoint.Store) error {
-	for _, p := range f.Artifacts() {
+	for _, p := range append(f.Artifacts(), f.ReparseStage(), f.ReparseOld()) {
 		if err := os.RemoveAll(p); err != nil {
 			return err
 		}
+	}
+	if err := store.DropStaged(); err != nil {
+		return err
 	}
 	return store.Reset()
 }
@@ -605,7 +616,9 @@ func (l *liveManifest) write(run manifest.RunRecord, first bool) error {
 		l.man.Datasets = Count(l.job, shards, states)
 		addWaiting(l.man.Datasets, waiting)
 		l.man.LastError = LastError(states)
+		l.man.Stops = Stops(states)
 	}
+	l.man.DroppedFields, _ = DroppedFields(l.store)
 	day := l.now().UTC().Format("2006-01-02")
 	if n, err := l.store.Usage(day); err == nil {
 		l.man.Usage = &manifest.Usage{Day: day, Requests: n}

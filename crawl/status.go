@@ -36,6 +36,20 @@ type Status struct {
 	// WarningCount counts them all.
 	Warnings     []string
 	WarningCount int
+	// OldSchema counts the data files a parser older than this one wrote
+	// (`adharvest reparse` rebuilds them from raw/ with no request).
+	OldSchema int
+	// DroppedFields are the fields the service refused, per endpoint: the
+	// crawl asks without them, so their columns stay NULL.
+	DroppedFields map[string][]string
+	// Stops counts the slices that ended before the API said it had no
+	// more, by why ("empty_pages", "capped"); StoppedSlices names a few.
+	Stops         map[string]int
+	StoppedSlices []string
+	// SwapPending says a reparse was interrupted while it moved its new
+	// tables into place (the next reparse, harvest or check --repair
+	// finishes it).
+	SwapPending bool
 	// Usage is the day's requests per endpoint, with throttled answers.
 	Usage checkpoint.DayUsage
 	// Coverage is the coverage table as the checkpoint stands: one row per
@@ -91,13 +105,24 @@ func ReadStatus(dir string, now time.Time) (Status, error) {
 	s.Usage, _ = store.UsageOf(s.Day)
 	for _, st := range states {
 		s.Rejects += st.Rejects
+		if st.Stop != "" && len(st.Split) == 0 && len(s.StoppedSlices) < 5 {
+			s.StoppedSlices = append(s.StoppedSlices, st.ID+": "+st.Reason)
+		}
 		for _, w := range st.Warnings {
 			if s.WarningCount++; len(s.Warnings) < 5 {
 				s.Warnings = append(s.Warnings, st.ID+": "+w)
 			}
 		}
 	}
+	s.Stops = Stops(states)
+	s.DroppedFields, _ = DroppedFields(store)
+	if jb, _ := store.ReparseSwap(); jb != nil {
+		s.SwapPending = true
+	}
 	_ = store.Files(func(rec checkpoint.File) error {
+		if !rec.Raw && rec.Schema != sink.SchemaVersion {
+			s.OldSchema++
+		}
 		if _, err := os.Stat(f.Abs(rec.Path)); errors.Is(err, fs.ErrNotExist) {
 			if s.MissingCount++; len(s.Missing) < 3 {
 				s.Missing = append(s.Missing, rec.Path)
@@ -124,6 +149,7 @@ func liveStatus(f folder.Folder, s Status) (Status, error) {
 	s.Live = true
 	s.Owner, _ = checkpoint.ReadOwner(f.Lock())
 	s.Job, s.Counts, s.LastError = m.Job, m.Datasets, m.LastError
+	s.DroppedFields, s.Stops = m.DroppedFields, m.Stops
 	if m.Usage != nil {
 		s.Day, s.Requests = m.Usage.Day, m.Usage.Requests
 	}

@@ -11,6 +11,8 @@
 //	  <table>/<stem>-pNNNNN.parquet        (tables without a partition)
 //	  raw/<same path>.jsonl.zst            the responses each part was decoded from
 //	  _adharvest/checkpoint.db, lock       crawl state (not data)
+//	  _adharvest/reparse/<table>/…         tables a reparse is writing, until they replace the old
+//	  _adharvest/reparse-old/<table>/…     the tables they replaced, until the swap is over
 package folder
 
 import (
@@ -31,6 +33,8 @@ const (
 	reportFile   = "report.html"
 	checkpointDB = "checkpoint.db"
 	lockFile     = "lock"
+	reparseDir   = "reparse"
+	reparseOld   = "reparse-old"
 
 	// PartExt and RawExt end the names of a part and of its raw twin.
 	PartExt = ".parquet"
@@ -57,6 +61,14 @@ func CheckpointName() string { return filepath.Join(stateDir, checkpointDB) }
 
 // Lock is the lock file that keeps a second harvest off the folder.
 func (f Folder) Lock() string { return filepath.Join(f.Dir, stateDir, lockFile) }
+
+// ReparseStage is where a reparse writes the new tables, laid out as the
+// folder itself, before they replace the old ones.
+func (f Folder) ReparseStage() string { return filepath.Join(f.Dir, stateDir, reparseDir) }
+
+// ReparseOld is where the tables a reparse replaced wait for the end of the
+// swap.
+func (f Folder) ReparseOld() string { return filepath.Join(f.Dir, stateDir, reparseOld) }
 
 // Manifest is manifest.json.
 func (f Folder) Manifest() string { return filepath.Join(f.Dir, manifestFile) }

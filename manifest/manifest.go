@@ -37,9 +37,15 @@ type Manifest struct {
 	// Coverage is the overall figure of the coverage table: how many slices
 	// are complete, short, unverified…, and the ads reported against those
 	// harvested.
-	Coverage  *Coverage    `json:"coverage,omitempty"`
-	LastError *ErrorRecord `json:"last_error,omitempty"`
-	UpdatedAt time.Time    `json:"updated_at"`
+	Coverage *Coverage `json:"coverage,omitempty"`
+	// DroppedFields are the fields the service refused, per endpoint: the
+	// crawl asks without them since, so their columns stay NULL.
+	DroppedFields map[string][]string `json:"dropped_fields,omitempty"`
+	// Stops counts the slices that ended before the API said it had no
+	// more, by why: "empty_pages" (the empty-page guard) or "capped".
+	Stops     map[string]int `json:"stops,omitempty"`
+	LastError *ErrorRecord   `json:"last_error,omitempty"`
+	UpdatedAt time.Time      `json:"updated_at"`
 }
 
 // Coverage sums the coverage table. Verified is the harvested ads of the

@@ -72,6 +72,11 @@ func CheckFolder(dir string) error {
 		return &FolderError{Dir: dir, Msg: dir + " is a file, not a harvest folder"}
 	}
 	if HoldsHarvest(dir) {
+		if _, err := os.Stat(folder.New(dir).ReparseOld()); err == nil {
+			// Some tables are the new ones, some still the old: reading
+			// them now would mix two parses.
+			return &FolderError{Dir: dir, Msg: fmt.Sprintf("%s: a reparse was interrupted while it moved the new tables into place; finish it with `adharvest reparse --out %s`", dir, dir)}
+		}
 		return nil
 	}
 	msg := fmt.Sprintf("%s holds no harvest (no %s, no adharvest %s and no table files)",

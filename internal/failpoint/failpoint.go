@@ -31,6 +31,8 @@ const (
 	FlushCommit  = "flush-commit"  // a part's files are durable, the checkpoint does not yet name them
 	WriteFile    = "write-file"    // any atomic file write begins
 	DetailCommit = "detail-commit" // an ad/detail response is committed with its id marked done
+	ReparsePart  = "reparse-part"  // reparse has staged a part, not yet recorded it
+	ReparseSwap  = "reparse-swap"  // reparse has moved a table folder into place, not yet the others
 )
 
 type point struct {

@@ -30,13 +30,15 @@ var fieldTable = map[string][]Field{
 	),
 	// ad.rejection_info and advertiser.country_code are sent by ad/detail
 	// only when they are asked for; country_code is valid on ad/detail only.
-	EndpointAdDetail: withNewer(
+	// Neither is in the reference's list, so a service that refuses them
+	// must not cost the details: they are Optional too.
+	EndpointAdDetail: append(withNewer(
 		"ad.id", "ad.first_shown_date", "ad.last_shown_date", "ad.status", "ad.status_statement",
-		"ad.videos", "ad.image_urls", "ad.reach", "ad.rejection_info",
+		"ad.videos", "ad.image_urls", "ad.reach",
 		"advertiser.business_id", "advertiser.business_name", "advertiser.paid_for_by",
-		"advertiser.country_code", "advertiser.follower_count", "advertiser.avatar_url", "advertiser.profile_url",
+		"advertiser.follower_count", "advertiser.avatar_url", "advertiser.profile_url",
 		"ad_group.targeting_info",
-	),
+	), Field{Name: "ad.rejection_info", Optional: true}, Field{Name: "advertiser.country_code", Optional: true}),
 	EndpointAdReport:          required("count_time_series_by_country"),
 	EndpointAdvertiserQuery:   required("business_name", "business_id", "country_code"),
 	EndpointCommercialContent: required("id", "create_timestamp", "create_date", "label", "brand_names", "creator", "videos"),

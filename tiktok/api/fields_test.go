@@ -14,6 +14,11 @@ func TestFieldLists(t *testing.T) {
 			t.Errorf("ad/detail does not ask for %s", f)
 		}
 	}
+	for _, f := range []string{"ad.rejection_info", "advertiser.country_code"} {
+		if !IsOptionalField(EndpointAdDetail, f) {
+			t.Errorf("ad/detail: %s is not in the reference's list, so a service may refuse it: it must be optional", f)
+		}
+	}
 	query := FieldNames(EndpointAdQuery, nil)
 	if slices.Contains(query, "advertiser.country_code") || slices.Contains(query, "ad.rejection_info") {
 		t.Error("ad/query asks for a field that is valid on ad/detail only")
@@ -27,8 +32,12 @@ func TestFieldLists(t *testing.T) {
 		}
 		// The lists without optional fields are what the legacy variables hold.
 		base := RequiredFieldNames(ep)
-		if len(base)+len(NewerAdFields) != len(all) {
-			t.Errorf("%s: %d base + %d newer != %d", ep, len(base), len(NewerAdFields), len(all))
+		optional := len(NewerAdFields)
+		if ep == EndpointAdDetail {
+			optional += 2 // ad.rejection_info, advertiser.country_code
+		}
+		if len(base)+optional != len(all) {
+			t.Errorf("%s: %d base + %d optional != %d", ep, len(base), optional, len(all))
 		}
 		dropped := FieldNames(ep, map[string]bool{"ad.title": true, "ad.call_to_action": true, "ad.id": true})
 		if slices.Contains(dropped, "ad.title") || slices.Contains(dropped, "ad.call_to_action") || !slices.Contains(dropped, "ad.id") ||
