@@ -141,7 +141,7 @@ func (s *Store) CommitReparse(shards []Shard, parts map[string]map[int]StagedPar
 			if err := putFiles(tx, sh.ID, files); err != nil {
 				return err
 			}
-			if err := putShard(tx, sh); err != nil {
+			if err := putShard(tx, sh, sh.UpdatedAt); err != nil {
 				return err
 			}
 		}

@@ -143,6 +143,20 @@ type Store struct {
 	db  *bolt.DB
 	enc *zstd.Encoder
 	dec *zstd.Decoder
+	// clock stamps the shards' UpdatedAt (time.Now unless SetClock).
+	clock atomic.Pointer[func() time.Time]
+}
+
+// SetClock makes now the time the store stamps shards with: a crawl's own
+// clock, which decides which of its days are provisional (a test's moving
+// "today" among them).
+func (s *Store) SetClock(now func() time.Time) { s.clock.Store(&now) }
+
+func (s *Store) now() time.Time {
+	if f := s.clock.Load(); f != nil {
+		return (*f)().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // Open opens or creates the checkpoint database at path (package folder says
@@ -329,8 +343,8 @@ func (s *Store) Shards() ([]Shard, error) {
 	return out, err
 }
 
-func putShard(tx *bolt.Tx, sh Shard) error {
-	sh.UpdatedAt = time.Now().UTC()
+func putShard(tx *bolt.Tx, sh Shard, now time.Time) error {
+	sh.UpdatedAt = now
 	v, err := json.Marshal(sh)
 	if err != nil {
 		return err
@@ -340,7 +354,7 @@ func putShard(tx *bolt.Tx, sh Shard) error {
 
 // SaveShard stores a shard's state on its own.
 func (s *Store) SaveShard(sh Shard) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return putShard(tx, sh) })
+	return s.db.Update(func(tx *bolt.Tx) error { return putShard(tx, sh, s.now()) })
 }
 
 // CommitPage stores a fetched page as pending and the shard's advanced cursor in
@@ -356,7 +370,7 @@ func (s *Store) CommitPage(sh Shard, p Page, done ...int64) error {
 		if err := putPending(tx, sh.ID, p.Seq, frame, done); err != nil {
 			return err
 		}
-		return putShard(tx, sh)
+		return putShard(tx, sh, s.now())
 	})
 }
 
@@ -514,7 +528,7 @@ func (s *Store) CommitFlush(sh Shard, f Flushed) error {
 		if err := putFiles(tx, sh.ID, f.Files); err != nil {
 			return err
 		}
-		return putShard(tx, sh)
+		return putShard(tx, sh, s.now())
 	})
 }
 
@@ -532,7 +546,7 @@ func (s *Store) ResetShard(sh Shard) error {
 		if err := dropFiles(tx, sh.ID); err != nil {
 			return err
 		}
-		return putShard(tx, sh)
+		return putShard(tx, sh, s.now())
 	})
 }
 

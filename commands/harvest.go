@@ -31,6 +31,9 @@ type HarvestCommand struct {
 	// decides how errors name a bad value (from: in the file, --from on the
 	// command line).
 	JobFile string
+	// ExtendTo, with Job nil, moves the stored job's last day to this one
+	// (a date or yesterday): `harvest --out DIR --to yesterday`.
+	ExtendTo string
 	// Restart discards what Out holds and starts afresh. When Out holds
 	// data, Run first asks on a terminal (Ask), and refuses without Yes
 	// when there is no terminal to ask on.
@@ -41,22 +44,26 @@ type HarvestCommand struct {
 	Ask   func(question string) (bool, error)
 	Stdin io.Reader
 	// Program is how the user runs adharvest, for the hints (Env.Program).
-	Program      string
-	APIURL       string
-	ClientKey    string
-	ClientSecret string
-	Concurrency  int
-	RPS          float64
-	AutoRate     bool // --rps auto: learn the rate; RPS then caps it (0: no cap)
-	DailyQuota   int
-	DetailBudget int
-	FlushPages   int
-	Retry        tiktok.RetryPolicy
-	SearchIDWait time.Duration
-	Progress     string // auto, bar, log, none
-	Stdout       io.Writer
-	Stderr       io.Writer
-	Now          func() time.Time
+	Program string
+	APIURL  string
+	// APIFromFolder says APIURL is the one the folder was harvested from,
+	// not one the command line gave: the run says so.
+	APIFromFolder bool
+	ClientKey     string
+	ClientSecret  string
+	Concurrency   int
+	RPS           float64
+	AutoRate      bool // --rps auto: learn the rate; RPS then caps it (0: no cap)
+	DailyQuota    int
+	DetailBudget  int
+	RecheckDays   int
+	FlushPages    int
+	Retry         tiktok.RetryPolicy
+	SearchIDWait  time.Duration
+	Progress      string // auto, bar, log, none
+	Stdout        io.Writer
+	Stderr        io.Writer
+	Now           func() time.Time
 }
 
 // jobFlags are the flags that describe a job; without any, the stored job resumes.
@@ -94,6 +101,14 @@ Examples:
    # resume an interrupted harvest: same folder, no other flags
    adharvest harvest --out eea-2024-01
 
+   # monitor: a job asked up to yesterday; the same line every night moves it on,
+   # fetching only the new day and the days still provisional (see README, Monitoring)
+   adharvest harvest --out elections --countries FR,DE --from 2026-05-01 --to yesterday
+   adharvest harvest --out elections
+
+   # extend a folder's job: a later --to, more countries, terms or datasets
+   adharvest harvest --out eea-2024-01 --countries EEA --from 2024-01-01 --to 2024-02-29
+
    # discard what a folder holds and start its job afresh (asks first; --yes in scripts)
    adharvest harvest --out eea-2024-01 --restart
 
@@ -118,7 +133,7 @@ func harvestFlags() []cli.Flag {
 		&cli.StringFlag{Name: "datasets", Usage: "comma `LIST` of ads,ad-details,ad-reports,commercial-content,advertisers", Value: "ads", DefaultText: "ads"},
 		&cli.StringFlag{Name: "countries", Usage: "EEA, EU, ALL or a comma `LIST` of ISO codes", Value: "EEA", DefaultText: "EEA"},
 		&cli.StringFlag{Name: "from", Usage: "first day, inclusive, `DATE` as YYYY-MM-DD or YYYYMMDD, on or after 2022-10-01"},
-		&cli.StringFlag{Name: "to", Usage: "last day, inclusive, `DATE`, before today (UTC)"},
+		&cli.StringFlag{Name: "to", Usage: "last day, inclusive, `DATE`, before today (UTC), or yesterday (kept as the word: every later run moves on)"},
 		&cli.StringFlag{Name: "window", Usage: "cut date ranges into fixed windows of `N` days (7, 7d, 2w) instead of planning slices from ad/report", DefaultText: "planned from ad/report"},
 		&cli.IntFlag{Name: "slice-ads", Usage: "plan slices of at most `N` ads (what a lost search_id may cost)", DefaultText: "2500"},
 		&cli.StringSliceFlag{Name: "term", Usage: "search `TEXT` (at most 50 characters); repeatable"},
@@ -134,6 +149,7 @@ func harvestFlags() []cli.Flag {
 		&cli.StringFlag{Name: "rps", Usage: "requests per second across all shards: auto finds and holds the API's limit, `N` caps it, 0 is unlimited", Value: "auto", DefaultText: "auto"},
 		&cli.IntFlag{Name: "daily-quota", Usage: "stop (exit 75) before spending more than `N` requests per UTC day; counted across runs", EnvVars: []string{"ADHARVEST_DAILY_QUOTA"}, DefaultText: "none"},
 		&cli.IntFlag{Name: "detail-budget", Usage: "spend at most `N` ad/detail calls in this run (newest ads first; the rest stay owed)", DefaultText: "none"},
+		&cli.IntFlag{Name: "recheck-days", Usage: "with ad-details, ask ad/detail again for ads still active whose last_shown_date is `N` days old or more and that no detail looked at for N days (takedowns come late); within --detail-budget, newest first", DefaultText: "never"},
 		&cli.IntFlag{Name: "flush-pages", Usage: "write a Parquet part every `N` pages of a slice (a planned slice fits in one)", Value: crawl.DefaultFlushPages},
 		&cli.StringFlag{Name: "progress", Usage: "`MODE`: auto (a display on a terminal, log lines otherwise), bar, log or none", Value: "auto", DefaultText: "auto"},
 		// Hidden: shrink every wait, for tests against the fake API only.
@@ -161,7 +177,7 @@ func FastRetry(d time.Duration) tiktok.RetryPolicy {
 func newHarvestCommand(c *cli.Context) (*HarvestCommand, error) {
 	o := &HarvestCommand{
 		Out: c.String("out"), Restart: c.Bool("restart"), Yes: c.Bool("yes"), Stdin: c.App.Reader, Program: program(c), APIURL: c.String("api-url"),
-		Concurrency: c.Int("concurrency"), DailyQuota: c.Int("daily-quota"), DetailBudget: c.Int("detail-budget"),
+		Concurrency: c.Int("concurrency"), DailyQuota: c.Int("daily-quota"), DetailBudget: c.Int("detail-budget"), RecheckDays: c.Int("recheck-days"),
 		FlushPages: c.Int("flush-pages"), Progress: c.String("progress"),
 		Stdout: c.App.Writer, Stderr: c.App.ErrWriter, Now: time.Now,
 	}
@@ -169,9 +185,10 @@ func newHarvestCommand(c *cli.Context) (*HarvestCommand, error) {
 	if o.RPS, o.AutoRate, err = tiktok.ParseRate(c.String("rps")); err != nil {
 		return nil, usagef("%v", err)
 	}
-	given := false
+	given, onlyTo := false, c.IsSet("to")
 	for _, f := range jobFlags {
 		given = given || c.IsSet(f)
+		onlyTo = onlyTo && (f == "to" || !c.IsSet(f))
 	}
 	if d := c.Duration("retry-base"); d > 0 {
 		o.Retry, o.SearchIDWait = FastRetry(d), d
@@ -187,6 +204,10 @@ func newHarvestCommand(c *cli.Context) (*HarvestCommand, error) {
 			return nil, o.jobError(err)
 		}
 		o.Job, o.JobFile = &j, f
+	} else if onlyTo && !o.Restart {
+		// --to alone moves the folder's job on (the nightly run); in an
+		// empty folder it is a job without --from, which Run refuses.
+		o.ExtendTo = c.String("to")
 	} else if given {
 		days := 0
 		if c.IsSet("window") {
@@ -211,12 +232,65 @@ func newHarvestCommand(c *cli.Context) (*HarvestCommand, error) {
 				q.AdvertiserIDs = append(q.AdvertiserIDs, id)
 			}
 		}
+		if !c.IsSet("countries") && !o.Restart {
+			// Extending a folder's job, the countries it holds are the
+			// default, not EEA: a forgotten --countries must not add
+			// thirty countries to a job of one.
+			if stored, ok, err := crawl.StoredJob(o.Out); err == nil && ok && len(stored.Queries) > 0 {
+				q.Countries = stored.Queries[0].Countries
+			}
+		}
 		o.Job = &job.Job{Datasets: job.SplitList(c.String("datasets")), WindowDays: days, SliceAds: c.Int("slice-ads"), MaxCount: c.Int("max-count"), Queries: []job.Query{q}}
+	}
+	if err := o.keepSettings(c); err != nil {
+		return nil, err
 	}
 	if err := credentialsFrom(c, o); err != nil {
 		return nil, err
 	}
 	return o, nil
+}
+
+// keepSettings gives every connection and pacing flag the command line does
+// not set (nor its environment variable) the value the folder was last
+// harvested with, from its manifest: a plain resume, or tomorrow's cron line,
+// goes on against the same API, at the same rate and concurrency, within the
+// same budgets. A folder without a manifest keeps the defaults.
+func (o *HarvestCommand) keepSettings(c *cli.Context) error {
+	if o.Out == "" {
+		return nil
+	}
+	m, err := manifest.Read(folder.New(o.Out).Manifest())
+	if err != nil {
+		return nil // no harvest there yet, or none this tool can read
+	}
+	if !c.IsSet("api-url") && m.APIURL != "" && m.APIURL != o.APIURL {
+		o.APIURL, o.APIFromFolder = m.APIURL, true
+	}
+	s := m.Settings
+	if s == nil {
+		return nil
+	}
+	if !c.IsSet("rps") && s.RPS != "" {
+		rps, auto, err := tiktok.ParseRate(s.RPS)
+		if err != nil {
+			return usagef("%s: its stored rate: %v; give --rps", filepath.Base(folder.New(o.Out).Manifest()), err)
+		}
+		o.RPS, o.AutoRate = rps, auto
+	}
+	if !c.IsSet("concurrency") && s.Concurrency > 0 {
+		o.Concurrency = s.Concurrency
+	}
+	if !c.IsSet("detail-budget") {
+		o.DetailBudget = s.DetailBudget
+	}
+	if !c.IsSet("daily-quota") {
+		o.DailyQuota = s.DailyQuota
+	}
+	if !c.IsSet("recheck-days") {
+		o.RecheckDays = s.RecheckDays
+	}
+	return nil
 }
 
 // credentialsFrom reads the key and secret. The secret never comes from a flag
@@ -249,6 +323,8 @@ func (o *HarvestCommand) check() error {
 		return usagef("--rps: %g must not be negative (0 means unlimited)", o.RPS)
 	case o.DetailBudget < 0:
 		return usagef("--detail-budget: %d must not be negative (0 means no cap)", o.DetailBudget)
+	case o.RecheckDays < 0:
+		return usagef("--recheck-days: %d must not be negative (0 means never)", o.RecheckDays)
 	case o.DailyQuota < 0:
 		return usagef("--daily-quota: %d must not be negative (0 means no budget)", o.DailyQuota)
 	case o.FlushPages < 1:

@@ -21,9 +21,9 @@ func (o *HarvestCommand) run(ctx context.Context, tune func(*crawl.Options)) (cr
 	}
 	prog := o.newProgress()
 	opts := crawl.Options{
-		Dir: o.Out, Job: o.Job, Restart: o.Restart,
+		Dir: o.Out, Job: o.Job, ExtendTo: o.ExtendTo, Restart: o.Restart, APIFromFolder: o.APIFromFolder,
 		API:         tiktok.Config{APIURL: o.APIURL, ClientKey: o.ClientKey, ClientSecret: o.ClientSecret, RPS: o.RPS, AutoRate: o.AutoRate, Retry: o.Retry},
-		Concurrency: o.Concurrency, FlushPages: o.FlushPages, DailyQuota: o.DailyQuota, DetailBudget: o.DetailBudget,
+		Concurrency: o.Concurrency, FlushPages: o.FlushPages, DailyQuota: o.DailyQuota, DetailBudget: o.DetailBudget, RecheckDays: o.RecheckDays,
 		SearchIDWait: o.SearchIDWait, Version: Version, Events: prog.events(), Logf: prog.logf,
 		Warn: func(msg string) { fmt.Fprintln(o.Stderr, "adharvest: warning: "+msg) },
 		Now:  o.Now,

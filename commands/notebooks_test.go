@@ -325,6 +325,9 @@ atexit.register(lambda: json.dump(CALLS, open(os.environ["STUB_CALLS"], "w")))
 	tables := 0
 	for _, part := range strings.Split(views, "\n-- views/")[1:] {
 		name, _, _ := strings.Cut(part, "\n")
+		// "ad_observations.sql (no data yet under …)" for a table without
+		// files yet: its view still reads the others (ads_all).
+		name, _, _ = strings.Cut(name, " ")
 		table := strings.TrimSuffix(name, ".sql")
 		tables++
 		var a, b int
@@ -335,7 +338,8 @@ atexit.register(lambda: json.dump(CALLS, open(os.environ["STUB_CALLS"], "w")))
 		if err := eng.DB().QueryRow(q).Scan(&b); err != nil {
 			t.Fatal(err)
 		}
-		if a != b || a == 0 {
+		// A table without files yet may still be empty; its view must work.
+		if a != b || (a == 0 && !strings.Contains(part, "(no data yet")) {
 			t.Errorf("%s: %d rows through the printed views, %d through adharvest's", table, a, b)
 		}
 	}

@@ -184,8 +184,17 @@ func TestProgressShowsTheWholeJob(t *testing.T) {
 	if scr.line("ad-details", "10 of 100 ads", "ETA 1m30s") == "" {
 		t.Errorf("the fan-out is not shown with its ETA:\n%s", scr)
 	}
-	if l := scr.line("  ads"); strings.Contains(l, "≥") {
-		t.Errorf("ads still shows more to come once its shards are over: %q", l)
+	// The fan-out streams: it begins while the slices still page, so the
+	// ads row stays open, and each committed ads part adds its ads.
+	if l := scr.line("  ads"); !strings.Contains(l, "≥") {
+		t.Errorf("ads is shown closed while its slices still page: %q", l)
+	}
+	ev.More(job.AdDetails, 20)
+	p.mu.Lock()
+	p.updateLocked(true)
+	p.mu.Unlock()
+	if scr.line("ad-details", "10 of 120 ads") == "" {
+		t.Errorf("the ads a committed part adds are not counted:\n%s", scr)
 	}
 
 	p.finish()

@@ -412,21 +412,23 @@ func (p *progress) events() crawl.Events {
 		Phase: func(name string, total int) {
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			// The shards are over for this run (a fan-out follows them):
-			// what did not finish failed, and nothing more is planned.
-			for _, o := range p.rows {
-				if !o.phase {
-					o.known, o.open = o.done+o.failedRun, false
-				}
-			}
+			// The fan-out begins alongside the shards (it streams the ads
+			// of each committed part, More) or after them: either way the
+			// shards' rows stay as they are.
 			r := p.row(name)
 			r.phase, r.phaseBegun = true, true
 			r.known, r.done, r.doneRun, r.failedRun = total, 0, 0, 0
 			r.first = p.now()
-			if p.mode != "none" {
+			if p.mode != "none" && total > 0 {
 				fmt.Fprintf(p.con, "adharvest: %s: %s %s to fetch\n", name, thousands(int64(total)), unitOf(r, total))
 			}
 			p.updateLocked(true)
+		},
+		More: func(name string, n int) {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.row(name).known += n
+			p.updateLocked(false)
 		},
 		ShardDone: func(sh *crawl.Shard, st checkpoint.Shard, err error) {
 			p.mu.Lock()
@@ -694,6 +696,9 @@ func printSummary(w io.Writer, prog, out string, res crawl.Result) {
 	m, run := res.Manifest, res.Run
 	fmt.Fprintf(w, "adharvest: run %s %s after %s; %d requests this run%s\n", run.RunID, run.Status, run.Ended.Sub(run.Started).Round(time.Second), run.Requests, byEndpoint(res.Sent, res.Throttled))
 	for _, d := range m.Job.Datasets {
+		if d == job.Media {
+			continue // no shards and no API requests: the media line says what was archived
+		}
 		c := m.Datasets[d]
 		fmt.Fprintf(w, "  %-19s %d/%d shards done, %d failed, %d rows, %d requests (minimum %d)\n", d, c.Done, c.Shards, c.Failed, c.Rows, c.Requests, c.MinRequests)
 	}

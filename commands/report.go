@@ -23,7 +23,8 @@ scope and provenance, a banner that says "complete" only when every shard is don
 every slice holds what ad/report counts (and otherwise what is owed, short, provisional
 or unverified), the coverage audit per country, counts per dataset and the items that
 could not be read, weekly ad volume per country, reported against harvested counts, what
-the API withholds (fields sent per country), top advertisers and rejection reasons.
+the API withholds (fields sent per country), top advertisers and rejection reasons, and
+the creatives archived, expired, removed, too large or failed per country (media).
 Charts are inline SVG; the page loads nothing from the network, so it can be archived or
 mailed as it is. Examples:
    adharvest report --out eea-2024-01

@@ -87,9 +87,20 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("%s: exit %d: %s", a.Name, code, stderr)
 			}
-			// Every analysis has something to show in this harvest.
-			if strings.Count(out, "\n") < 2 {
+			// Every analysis has something to show in this harvest, but
+			// those of the media it does not archive (see the export below).
+			// Nor has publication-latency: its ads were all published
+			// long before the harvest, not while it monitored.
+			if strings.Count(out, "\n") < 2 && !strings.HasPrefix(a.Name, "media") && a.Name != "publication-latency" {
 				t.Errorf("%s: no rows:\n%s", a.Name, out)
+			}
+			if a.Name == "monitoring-daily" {
+				// Its days of first fetch are the day the harvest ran.
+				m, err := manifest.Read(filepath.Join(dir, "manifest.json"))
+				if err != nil || len(m.Runs) == 0 {
+					t.Fatalf("manifest: %v", err)
+				}
+				out = strings.ReplaceAll(out, m.Runs[0].Started.UTC().Format("2006-01-02"), "RUN-DAY")
 			}
 			testkit.Golden(t, filepath.Join(golden, a.Name+".csv"), out)
 		}
@@ -123,6 +134,9 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			if strings.HasPrefix(v, sink.Coverage.Name) {
 				exclude = "updated_at" // the coverage table has no provenance
 			}
+			if v == sink.Ads.Name {
+				exclude += ", first_seen_at" // the time of the first fetch
+			}
 			for _, q := range []string{
 				"SELECT count(*) AS n FROM " + v,
 				"SELECT * EXCLUDE (" + exclude + ") FROM " + v + " ORDER BY ALL LIMIT 3",
@@ -137,7 +151,8 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 				}
 				b.WriteString("\n")
 			}
-			if strings.HasPrefix(b.String(), "# SELECT count(*) AS n FROM "+v+"\nn\n0\n") {
+			// The media views may be empty: see the export's check below.
+			if strings.HasPrefix(b.String(), "# SELECT count(*) AS n FROM "+v+"\nn\n0\n") && !strings.HasPrefix(v, "media") {
 				t.Errorf("view %s is empty", v)
 			}
 			testkit.Golden(t, filepath.Join("testdata", "analyses", "views", v+".txt"), b.String())
@@ -312,7 +327,11 @@ func TestSQLAnalysesAndExport(t *testing.T) {
 			fileCounts[name] = n
 		}
 		for _, v := range viewNames() {
-			if fileCounts[v] != counts[0][v] || fileCounts[v] == 0 {
+			// This harvest does not archive creatives (its links point at
+			// no CDN a test may reach), so the media views are empty: the
+			// media package's tests and TestMediaCommand fill them.
+			mayBeEmpty := strings.HasPrefix(v, "media")
+			if fileCounts[v] != counts[0][v] || (fileCounts[v] == 0 && !mayBeEmpty) {
 				t.Errorf("%s: %d rows in the export, %d in the view", v, fileCounts[v], counts[0][v])
 			}
 		}

@@ -92,6 +92,7 @@ func (o *StatusCommand) Run(context.Context) error {
 			}
 		}
 		printCounts(w, s.Job, s.Counts)
+		printMedia(w, o.Out, s.Job)
 		if e := s.LastError; e != nil {
 			printLastError(w, *e)
 		}
@@ -152,6 +153,7 @@ func (o *StatusCommand) Run(context.Context) error {
 	if s.Job.Has(job.AdDetails) {
 		fmt.Fprintf(w, "\nad-details: %d ads still owed a detail, %d refused by the API\n", s.DetailsOwed, s.DetailsRefused)
 	}
+	printMedia(w, o.Out, s.Job)
 	if e := s.LastError; e != nil {
 		printLastError(w, *e)
 	}
@@ -244,6 +246,9 @@ func printCounts(w io.Writer, j job.Job, counts map[string]manifest.DatasetCount
 	fmt.Fprintf(w, "\n%-19s %7s %7s %7s %7s %10s %9s\n", "dataset", "shards", "done", "pending", "failed", "rows", "requests")
 	provisional := 0
 	for _, d := range j.Datasets {
+		if d == job.Media {
+			continue // no shards: printMedia says how the creatives stand
+		}
 		c := counts[d]
 		fmt.Fprintf(w, "%-19s %7d %7d %7d %7d %10d %9d\n", d, c.Shards, c.Done, c.Pending, c.Failed, c.Rows, c.Requests)
 		provisional += c.Provisional

@@ -36,7 +36,7 @@ func coverage(f folder.Folder, store *checkpoint.Store, p *plan, now time.Time) 
 		}
 		row := sink.CoverageRow{
 			Dataset: sh.Dataset, CountryCode: sh.Partition, SearchTerm: sh.Term, SliceID: sh.ID,
-			Planned: sh.Planned, Status: CoverPending,
+			Planned: sh.Planned, Status: CoverPending, ReadStatus: CoverPending,
 		}
 		w := sh.Window
 		if ok && st.Narrowed != "" {
@@ -54,6 +54,7 @@ func coverage(f folder.Folder, store *checkpoint.Store, p *plan, now time.Time) 
 				row.Reported = st.Expected
 			}
 			row.Harvested, row.Status = harvested(st), coverageOf(st, Provisional(sh, st))
+			row.ReadStatus = coverageOf(st, false)
 			row.Pages, row.Requests = int64(st.Pages), int64(st.Requests)
 			if st.Reason != "" {
 				r := st.Reason
@@ -67,7 +68,7 @@ func coverage(f folder.Folder, store *checkpoint.Store, p *plan, now time.Time) 
 	for _, tr := range waitingTracks(f, store, p, now, waiting) {
 		rows = append(rows, sink.CoverageRow{
 			Dataset: tr.ds.name, CountryCode: tr.country, SearchTerm: tr.term, SliceID: tr.report + " (planning)",
-			WindowStart: sink.Day(tr.from), WindowEnd: sink.Day(tr.to), Status: CoverPending, Planned: "report",
+			WindowStart: sink.Day(tr.from), WindowEnd: sink.Day(tr.to), Status: CoverPending, ReadStatus: CoverPending, Planned: "report",
 		})
 	}
 	sort.SliceStable(rows, func(i, j int) bool {

@@ -54,6 +54,10 @@ type Crawler struct {
 	MaxRestarts int
 	// DetailBudget caps the ads whose details one run fetches (0: no cap).
 	DetailBudget int
+	// RecheckDays, when above 0, also asks ad/detail again for the ads
+	// still active whose last_shown_date is that many days old (see
+	// staleActives), within DetailBudget.
+	RecheckDays int
 	// Events receives progress; nil fields are skipped.
 	Events Events
 	Logf   func(format string, args ...any)
@@ -665,6 +669,13 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, buf *partBuf, done bool
 // restart voids a shard's progress: state first (so no state names the old
 // parts), then its files. A crash in between leaves orphans that Sweep removes.
 func (c *Crawler) restart(sh *Shard, st *checkpoint.Shard, why string) error {
+	// The fetches the parts hold stay observations of their ads.
+	if err := c.keepObservations(sh, *st); err != nil {
+		return err
+	}
+	if err := failpoint.Hit(failpoint.ObservationsKept); err != nil {
+		return err
+	}
 	old := st.Parts
 	*st = checkpoint.Shard{ID: sh.ID, Dataset: sh.Dataset, RequestHash: sh.reqHash, Status: checkpoint.StatusRunning,
 		Restarts: st.Restarts + 1, Requests: st.Requests, Reason: "restarted: " + why}

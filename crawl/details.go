@@ -169,6 +169,11 @@ func (c *Crawler) startDetails(ctx context.Context, streaming bool) (*detailRun,
 		return nil, err
 	}
 	todo := d.admit(ids)
+	stale, err := c.staleActives(c.Now())
+	if err != nil {
+		return nil, err
+	}
+	todo = append(todo, d.admitRecheck(stale)...)
 	if c.Events.Phase != nil {
 		c.Events.Phase(job.AdDetails, len(todo))
 	}

@@ -27,7 +27,12 @@ import (
 // The plan is a function of the job and of the report answers, which the
 // checkpoint keeps (as the report shards' parts and raw twins), so every run
 // of a folder cuts the same slices, and a slice finished by an earlier run is
-// never fetched again. What a run learns beyond the answers is kept in the
+// never fetched again. A query is planned segment by segment (see
+// job.Query.Segments): the range of its first harvest and each range a later
+// run extended it by have reports and tracks of their own, so extending a
+// job leaves the plan of what it held as it was; and each segment records
+// where its provisional days began when it was first planned, so that the
+// days before keep the slices they were cut into while the clock moves on. What a run learns beyond the answers is kept in the
 // slices' own records: a short slice queried again as two halves, a slice cut
 // smaller after its search_id died.
 
@@ -50,6 +55,45 @@ type track struct {
 	// report: the track is sliced blind.
 	report string
 	exact  bool
+	// cut is the first provisional day its segment recorded (see
+	// job.Segment), zero when none was: then the clock decides.
+	cut time.Time
+}
+
+// cutAt is the track's provisional boundary at now: the one its segment
+// recorded when it was first planned, so that every later run cuts the
+// same slices, or else the clock's.
+func (tr *track) cutAt(now time.Time) time.Time {
+	if !tr.cut.IsZero() {
+		return tr.cut
+	}
+	return provisionalFrom(now)
+}
+
+// spanQuery is a query over one of its segments, with the segment's
+// recorded provisional boundary (zero when none).
+type spanQuery struct {
+	q   job.Query
+	cut time.Time
+}
+
+// spanQueries are a job's queries, each once per segment: the unit the
+// planner plans (see job.Query.Segments). An undated query is itself.
+func spanQueries(j job.Job) []spanQuery {
+	var out []spanQuery
+	for _, q := range j.Queries {
+		spans := q.Spans()
+		if len(spans) == 0 {
+			out = append(out, spanQuery{q: q})
+			continue
+		}
+		for _, sp := range spans {
+			qs := q
+			qs.From, qs.To, qs.Segments = sp.From, sp.To, nil
+			out = append(out, spanQuery{q: qs, cut: dayOf(sp.ProvisionalFrom)})
+		}
+	}
+	return out
 }
 
 // plan is what a job asks, as work: the report shards, the shards known up
@@ -87,7 +131,8 @@ func newPlan(j job.Job) *plan {
 	}
 	fixed := j.WindowDays > 0
 	for _, d := range j.Datasets {
-		for _, q := range j.Queries {
+		for _, sq := range spanQueries(j) {
+			q, cut := sq.q, sq.cut
 			switch d {
 			case job.AdReports:
 				for _, w := range q.Windows(j.WindowDays) {
@@ -106,7 +151,7 @@ func newPlan(j job.Job) *plan {
 							continue
 						}
 						q, v, c := q, v, c
-						p.tracks = append(p.tracks, &track{ds: adsDataset, q: q, term: v.term, country: c, from: dayOf(q.From), to: dayOf(q.To),
+						p.tracks = append(p.tracks, &track{ds: adsDataset, q: q, term: v.term, country: c, from: dayOf(q.From), to: dayOf(q.To), cut: cut,
 							shard: selfTracked(func(w job.Window) *Shard { return adsShard(j, q, v, c, w) })})
 					}
 				}
@@ -120,7 +165,7 @@ func newPlan(j job.Job) *plan {
 						continue
 					}
 					q, c := q, c
-					p.tracks = append(p.tracks, &track{ds: contentDataset, q: q, country: c, from: dayOf(q.From), to: dayOf(q.To),
+					p.tracks = append(p.tracks, &track{ds: contentDataset, q: q, country: c, from: dayOf(q.From), to: dayOf(q.To), cut: cut,
 						shard: selfTracked(func(w job.Window) *Shard { return contentShard(j, q, c, w) })})
 				}
 			case job.Advertisers:
@@ -169,6 +214,9 @@ func (p *plan) assignReports(seen map[string]bool) {
 }
 
 func dayOf(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
 	t, _ := api.ParseDay(s)
 	return t
 }
@@ -181,15 +229,32 @@ func provisionalFrom(now time.Time) time.Time {
 	return today.AddDate(0, 0, -ProvisionalDays)
 }
 
-// reportSlices cuts a track from its report's daily counts. Days from the
-// provisional boundary on are cut apart from the older ones.
+// reportSlices cuts a track from its report's daily counts. The days before
+// the provisional boundary are cut as cheaply as the counts allow; the days
+// from it on are one slice each. They are fetched again by every run until
+// they are final, and their counts still grow, so a slice cut from them would
+// change from run to run, leaving the slices of the last run behind; a day
+// is the same slice whatever it holds.
 func (tr *track) reportSlices(counts map[string]int64, pageSize, ceiling, maxPages int, now time.Time) []plannedSlice {
-	cutAt := provisionalFrom(now)
-	if !tr.from.Before(cutAt) || tr.to.Before(cutAt) {
+	cutAt := tr.cutAt(now)
+	if tr.to.Before(cutAt) {
 		return cutRange(tr.from, tr.to, counts, pageSize, ceiling, maxPages)
 	}
-	out := cutRange(tr.from, cutAt.AddDate(0, 0, -1), counts, pageSize, ceiling, maxPages)
-	return append(out, cutRange(cutAt, tr.to, counts, pageSize, ceiling, maxPages)...)
+	var out []plannedSlice
+	if tr.from.Before(cutAt) {
+		out = cutRange(tr.from, cutAt.AddDate(0, 0, -1), counts, pageSize, ceiling, maxPages)
+	}
+	for _, d := range daysOf(maxTime(tr.from, cutAt), tr.to) {
+		out = append(out, plannedSlice{Window: job.Window{From: d, To: d}, Expected: counts[d.Format("20060102")]})
+	}
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // Blind slicing, for tracks no report counts.
@@ -206,9 +271,10 @@ const (
 // nextBlind is the window after prev (which held rows) on a track ending at
 // to: as long as the density prev showed lets it hold about blindFill of the
 // ceiling, at most eight times prev's length and at least an eighth of it,
-// never crossing the provisional boundary or the track's end. ok is false
-// when the track is done.
-func nextBlind(prev job.Window, rows int64, to time.Time, ceiling int, now time.Time) (job.Window, bool) {
+// never crossing the provisional boundary cut or the track's end; from the
+// boundary on, one day (as reportSlices cuts them). ok is false when the
+// track is done.
+func nextBlind(prev job.Window, rows int64, to time.Time, ceiling int, cut time.Time) (job.Window, bool) {
 	from := prev.To.AddDate(0, 0, 1)
 	if from.After(to) {
 		return job.Window{}, false
@@ -219,20 +285,23 @@ func nextBlind(prev job.Window, rows int64, to time.Time, ceiling int, now time.
 		next = int(float64(days) * blindFill * float64(ceiling) / float64(rows))
 		next = min(max(next, days/8, 1), days*8)
 	}
-	return blindWindow(from, next, to, now), true
+	return blindWindow(from, next, to, cut), true
 }
 
 // firstBlind is a blind track's first window.
-func firstBlind(from, to time.Time, now time.Time) job.Window {
-	return blindWindow(from, blindFirstDays, to, now)
+func firstBlind(from, to time.Time, cut time.Time) job.Window {
+	return blindWindow(from, blindFirstDays, to, cut)
 }
 
-func blindWindow(from time.Time, days int, to, now time.Time) job.Window {
+func blindWindow(from time.Time, days int, to, cut time.Time) job.Window {
+	if !from.Before(cut) {
+		return job.Window{From: from, To: from}
+	}
 	end := from.AddDate(0, 0, max(days, 1)-1)
 	if end.After(to) {
 		end = to
 	}
-	if cut := provisionalFrom(now); from.Before(cut) && !end.Before(cut) {
+	if !end.Before(cut) {
 		end = cut.AddDate(0, 0, -1)
 	}
 	return job.Window{From: from, To: end}

@@ -119,8 +119,10 @@ func Reparse(ctx context.Context, dir string, o ReparseOptions) (ReparseReport, 
 	if err != nil {
 		return rep, err
 	}
-	if _, err := media.Refresh(f, store, now); err != nil {
-		return rep, err
+	if mediaKept(f, j) {
+		if _, err := media.Refresh(f, store, now); err != nil {
+			return rep, err
+		}
 	}
 	if man, err := manifest.Read(f.Manifest()); err == nil {
 		if states, err := store.Shards(); err == nil {
@@ -477,4 +479,15 @@ func tableOfPath(rel string) string {
 		first, _, _ = strings.Cut(rest, "/")
 	}
 	return first
+}
+
+// mediaKept reports whether the folder archives creatives: its job has the
+// media dataset, or `adharvest media` has stored some. Only then are the
+// media tables kept current.
+func mediaKept(f folder.Folder, j job.Job) bool {
+	if j.Has(job.Media) {
+		return true
+	}
+	_, err := os.Stat(f.MediaStore())
+	return err == nil
 }

@@ -107,29 +107,47 @@ func TestEndlessEmptyPagesEndTheShard(t *testing.T) {
 	}
 }
 
+// TestDifferentJobNeedsRestart: a job whose query filters otherwise than
+// the folder's (more countries or a later --to extend it instead) is
+// refused, naming the difference, and nothing is sent.
 func TestDifferentJobNeedsRestart(t *testing.T) {
 	t.Parallel()
 	srv := testkit.StartAPI(t, apitest.Options{})
 	dir := t.TempDir()
 	first := func() *job.Job { return adsJob("2024-01-01", "2024-01-14", "FR") }
-	other := func() *job.Job { return adsJob("2024-01-01", "2024-01-14", "DE") }
+	other := func() *job.Job { j := adsJob("2024-01-01", "2024-01-14", "FR"); j.WindowDays = 7; return j }
 	testkit.Harvest(t, srv, dir, first())
-	_, err := crawl.Run(context.Background(), testkit.Options(srv, dir, other()))
-	var ie *crawl.InputError
-	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "different job") || !strings.Contains(err.Error(), "--restart") {
-		t.Fatalf("%v, want a *crawl.InputError (exit 2) naming the different job and --restart", err)
+	before := srv.Stats().DataRequests
+	for what, j := range map[string]*job.Job{
+		"the window":         other(),
+		"the advertiser ids": func() *job.Job { j := first(); j.Queries[0].AdvertiserIDs = []int64{42}; return j }(),
+	} {
+		_, err := crawl.Run(context.Background(), testkit.Options(srv, dir, j))
+		var ie *crawl.InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), "different job") || !strings.Contains(err.Error(), what) || !strings.Contains(err.Error(), "--restart") || strings.Contains(err.Error(), "\n") {
+			t.Fatalf("%v, want a *crawl.InputError (exit 2), one line naming %s and --restart", err, what)
+		}
+	}
+	if n := srv.Stats().DataRequests; n != before {
+		t.Fatalf("a refused job sent %d requests", n-before)
 	}
 	if _, err := crawl.Run(context.Background(), testkit.Options(srv, dir, first())); err != nil {
 		t.Fatalf("the same job again must be accepted: %v", err)
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "ads", "country_code=FR", "*.parquet"))
+	if len(old) == 0 {
+		t.Fatal("the first job wrote no ads part")
 	}
 	o := testkit.Options(srv, dir, other())
 	o.Restart = true
 	if _, err := crawl.Run(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	testkit.DiffAds(t, testkit.ExpectedAds(srv.Universe(), []string{"DE"}, "2024-01-01", "2024-01-14", ""), testkit.HarvestedAds(t, dir))
-	if _, err := os.Stat(filepath.Join(dir, "ads", "country_code=FR")); !os.IsNotExist(err) {
-		t.Fatal("--restart kept the old job's data")
+	testkit.DiffAds(t, testkit.ExpectedAds(srv.Universe(), []string{"FR"}, "2024-01-01", "2024-01-14", ""), testkit.HarvestedAds(t, dir))
+	for _, p := range old {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("--restart kept the old job's part %s", p)
+		}
 	}
 }
 

@@ -32,14 +32,24 @@ type Options struct {
 	// Job is the job to harvest, not yet normalized; nil resumes the job the
 	// folder holds (or, with Restart, starts it afresh).
 	Job *job.Job
+	// ExtendTo, with Job nil, moves the last day of every query of the
+	// folder's job to this day (a date, or yesterday): `harvest --out DIR
+	// --to yesterday`, the nightly run.
+	ExtendTo string
 	// Restart discards what the folder holds first.
 	Restart bool
+	// APIFromFolder says API.APIURL is the one the folder was harvested
+	// from rather than one the user gave; the run says so in its log.
+	APIFromFolder bool
 	// API is the client configuration; its OnRequest and Logf are set by Run.
 	API          tiktok.Config
 	Concurrency  int
 	FlushPages   int
 	DailyQuota   int // the user's own per-day request budget; 0 for none
 	DetailBudget int // ad/detail calls this run may spend; 0 for no cap
+	// RecheckDays re-checks with ad/detail the ads still active whose
+	// last_shown_date is that many days old (0: never; see Crawler).
+	RecheckDays  int
 	SearchIDWait time.Duration
 	// MaxPages bounds the pages of one slice; 0 is the default (see
 	// Crawler.MaxPages).
@@ -147,12 +157,15 @@ type run struct {
 	job     job.Job
 	plan    *plan
 	damaged bool // --restart found the checkpoint damaged
-	client  *tiktok.Client
-	quota   *quotaCounter
-	store   *checkpoint.Store
-	live    *liveManifest
-	record  manifest.RunRecord
-	crawler *Crawler
+	// prevHash is the hash of the job the folder held, "" for none: a job
+	// extended in place keeps the folder's manifest and its runs.
+	prevHash string
+	client   *tiktok.Client
+	quota    *quotaCounter
+	store    *checkpoint.Store
+	live     *liveManifest
+	record   manifest.RunRecord
+	crawler  *Crawler
 	// mediaDone is set once a media queue wrote the media tables.
 	mediaDone bool
 }
@@ -187,6 +200,26 @@ func (r *run) prepare(ctx context.Context) error {
 				o.Dir, r.f.Rel(p), folder.CheckpointName(), o.Dir)
 		}
 	}
+	cut := provisionalFrom(r.now)
+	extend := func(next job.Job) error {
+		merged, _, err := job.Extend(prev, next, cut)
+		if err == nil {
+			// A query asked up to yesterday moves on to the new
+			// yesterday, whatever else the command asked.
+			if rolled, ok := merged.Rolled(r.now); ok {
+				merged, _, err = job.Extend(merged, rolled, cut)
+			}
+		}
+		if err != nil {
+			return &InputError{Err: err, Msg: fmt.Sprintf("%s already holds a different job (%s): %v. A query's filters cannot change in place: re-run with the stored filters (or with no job flags) to resume or extend it, or add --restart to discard it and start afresh",
+				o.Dir, prev.Describe(), err)}
+		}
+		r.job = merged
+		return nil
+	}
+	if hasPrev && !o.Restart {
+		r.prevHash = prev.Hash()
+	}
 	switch {
 	case o.Job != nil || !hasPrev:
 		if o.Job != nil {
@@ -195,11 +228,41 @@ func (r *run) prepare(ctx context.Context) error {
 		if err := r.job.Normalize(r.now, o.Warn); err != nil {
 			return err
 		}
-		if hasPrev && !o.Restart && prev.Hash() != r.job.Hash() {
-			return inputErr("%s already holds a different job (%s); re-run with no job flags to resume it, or add --restart to discard it", o.Dir, prev.Describe())
+		if hasPrev && !o.Restart {
+			// More of the stored job (a later --to, more countries, terms,
+			// datasets or queries) extends it; the same job resumes it.
+			if err := extend(r.job); err != nil {
+				return err
+			}
+		} else {
+			r.job.Pin(cut)
 		}
+	case o.ExtendTo != "" && !o.Restart:
+		next := prev.WithTo(o.ExtendTo)
+		if err := next.Normalize(r.now, o.Warn); err != nil {
+			return err
+		}
+		if err := extend(next); err != nil {
+			return err
+		}
+	case o.Restart:
+		// The stored job afresh: every day planned anew, the last day
+		// moved on when it was asked as yesterday.
+		r.job = prev.Unpinned()
+		if o.ExtendTo != "" {
+			r.job = r.job.WithTo(o.ExtendTo)
+		} else if rolled, ok := r.job.Rolled(r.now); ok {
+			r.job = rolled
+		}
+		if err := r.job.Normalize(r.now, o.Warn); err != nil {
+			return err
+		}
+		r.job.Pin(cut)
 	default:
-		r.job = prev // resume, or --restart the stored job
+		// A resume; a job asked up to yesterday moves on to the new one.
+		if err := extend(prev); err != nil {
+			return err
+		}
 	}
 	if o.API.ClientKey == "" || o.API.ClientSecret == "" {
 		return inputErr("missing credentials: set TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET (or --client-key and --client-secret-file); try `adharvest demo` for an offline run")
@@ -261,6 +324,7 @@ func (r *run) open() (release func(), err error) {
 	}
 	release = func() { store.Close(); lock.Release() }
 	r.store, r.quota.store = store, store
+	store.SetClock(r.o.Now)
 	// A reparse killed while it swapped tables in is finished first, so that
 	// the crawl adds to the tables its checkpoint names.
 	if done, err := finishSwap(r.f, store); err != nil {
@@ -290,7 +354,7 @@ func (r *run) open() (release func(), err error) {
 // start writes the manifest of the new run and tells the progress display.
 func (r *run) start() error {
 	man, err := manifest.Read(r.f.Manifest())
-	if err != nil || man.JobHash != r.job.Hash() {
+	if err != nil || (man.JobHash != r.job.Hash() && (r.prevHash == "" || man.JobHash != r.prevHash)) {
 		// A new job; the rate learned from the same API still holds.
 		man = manifest.Manifest{Created: r.now.UTC(), APIURL: man.APIURL, LearnedRPS: man.LearnedRPS}
 	}
@@ -299,6 +363,13 @@ func (r *run) start() error {
 	}
 	man.Tool, man.Version, man.Job, man.JobHash = "adharvest", r.o.Version, r.job, r.job.Hash()
 	man.APIURL = redactURL(r.o.API.APIURL)
+	if !r.o.PlanOnly {
+		// What the next plain resume uses for the flags it is not given.
+		man.Settings = &manifest.Settings{
+			RPS: manifest.RateText(r.o.API.RPS, r.o.API.AutoRate), Concurrency: r.o.Concurrency,
+			DetailBudget: r.o.DetailBudget, DailyQuota: r.o.DailyQuota, RecheckDays: r.o.RecheckDays,
+		}
+	}
 	known := func() ([]*Shard, int) {
 		return knownShards(r.f, r.store, r.plan, r.o.SlicePages, r.o.Now())
 	}
@@ -306,6 +377,9 @@ func (r *run) start() error {
 	r.record = manifest.RunRecord{RunID: newRunID(r.now), Started: r.now.UTC(), Status: manifest.RunRunning}
 	if err := r.live.write(r.record, true); err != nil {
 		return err
+	}
+	if r.o.APIFromFolder {
+		r.o.Logf("harvesting from %s, the API this folder was harvested from (give --api-url to change it)", man.APIURL)
 	}
 	if r.o.Events.Start != nil {
 		shards, waiting := known()
@@ -380,7 +454,7 @@ func (r *run) newCrawler() *Crawler {
 	o := r.o
 	return &Crawler{
 		Client: r.client, Store: r.store, Folder: r.f, RunID: r.record.RunID,
-		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait, DetailBudget: o.DetailBudget,
+		Concurrency: o.Concurrency, FlushPages: o.FlushPages, SearchIDWait: o.SearchIDWait, DetailBudget: o.DetailBudget, RecheckDays: o.RecheckDays,
 		MaxPages: o.MaxPages, SlicePages: o.SlicePages, Events: o.Events, Logf: o.Logf, Now: o.Now,
 	}
 }
@@ -410,9 +484,12 @@ func (r *run) finish(crawlErr error) (Result, error) {
 	} else if crawlErr == nil {
 		crawlErr = err
 	}
-	if !r.mediaDone && !r.o.PlanOnly {
+	if !r.mediaDone && !r.o.PlanOnly && mediaKept(r.f, r.job) {
 		// The media tables list every creative link the parts hold, and
 		// what is known of each, whether or not this run downloaded any.
+		// Only for a folder that archives creatives: listing every link of
+		// a harvest that does not took more time and memory than the
+		// harvest itself (1.2 GB for 270,000 ads).
 		if _, err := media.Refresh(r.f, r.store, r.o.Now()); err != nil && crawlErr == nil {
 			crawlErr = err
 		}

@@ -55,7 +55,7 @@ func (x sliceCtx) expandTrack(tr *track) (out []*Shard, waiting bool, err error)
 		}
 	}
 	// Blind: window after window, each sized from the one before.
-	w := firstBlind(tr.from, tr.to, x.now)
+	w := firstBlind(tr.from, tr.to, tr.cutAt(x.now))
 	for {
 		sh := tr.shard(w)
 		sh.Planned, sh.Expected = "blind", -1
@@ -71,7 +71,7 @@ func (x sliceCtx) expandTrack(tr *track) (out []*Shard, waiting bool, err error)
 		if !known || st.Status != checkpoint.StatusDone {
 			return out, false, nil
 		}
-		next, ok := nextBlind(w, harvested(st), tr.to, x.ceiling, x.now)
+		next, ok := nextBlind(w, harvested(st), tr.to, x.ceiling, tr.cutAt(x.now))
 		if !ok {
 			return out, false, nil
 		}
@@ -445,7 +445,7 @@ func (c *Crawler) followUps(x sliceCtx, p *plan, waiting map[string][]*track, sh
 	case sh.Planned == "blind":
 		for _, tr := range p.tracks {
 			if tr.ds == sh.ds && tr.country == sh.Partition && !sh.Window.From.Before(tr.from) && !sh.Window.To.After(tr.to) && tr.shard(sh.Window).ID == sh.ID {
-				if next, ok := nextBlind(sh.Window, harvested(st), tr.to, x.ceiling, x.now); ok {
+				if next, ok := nextBlind(sh.Window, harvested(st), tr.to, x.ceiling, tr.cutAt(x.now)); ok {
 					n := tr.shard(next)
 					n.Planned, n.Expected = "blind", -1
 					out = append(out, n)

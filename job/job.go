@@ -40,12 +40,21 @@ var KnownDatasets = []string{Ads, AdDetails, AdReports, CommercialContent, Adver
 // slice may cost.
 const DefaultSliceAds = 2500
 
+// Words a query's last day may be given as (--to yesterday, to: yesterday):
+// the day before today (UTC), whichever day the job runs on. today means the
+// same, since the API serves only days before today.
+const (
+	Yesterday = "yesterday"
+	Today     = "today"
+)
+
 // ErrNoDates is a job with a query that names no date range.
 var ErrNoDates = &FieldError{Field: "from", Msg: "a first and a last day are required (YYYY-MM-DD)"}
 
 // Job is what a harvest is asked to fetch: datasets, and one or more queries.
-// It is stored in the checkpoint, and a folder's job never changes silently: a
-// different job needs --restart.
+// It is stored in the checkpoint, and a folder's job never changes silently:
+// a job that asks more of it extends it (see Extend), one that filters
+// otherwise needs --restart.
 type Job struct {
 	Datasets []string `json:"datasets"`
 	// WindowDays, when above 0, cuts every date range into fixed windows of
@@ -71,6 +80,32 @@ type Query struct {
 	CreatorUsernames []string `json:"creator_usernames,omitempty"`
 	ReachMin         string   `json:"reach_min,omitempty"`
 	ReachMax         string   `json:"reach_max,omitempty"`
+	// ToWord is "yesterday" (or "today") when the query was asked with
+	// that word instead of a date: To is the day it stood for when the
+	// job was last normalized, and every later run moves To to the new
+	// yesterday (see Roll), so that one cron line harvests every night.
+	ToWord string `json:"to_word,omitempty"`
+	// Segments are the date ranges the query is planned in, oldest first,
+	// covering From..To: the range it was first harvested over, and each
+	// range a later run extended it by. Each is planned on its own, so that
+	// extending a query never re-plans (and so never fetches again) what was
+	// planned before. Empty is one segment, From..To, whose provisional days
+	// start where the clock says (see Segment.ProvisionalFrom).
+	Segments []Segment `json:"segments,omitempty"`
+}
+
+// Segment is one date range of a query that is planned on its own.
+type Segment struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	// ProvisionalFrom is the first day that was still provisional (recent
+	// enough for ads to be arriving) when the segment was first planned:
+	// the planner cuts the days before it into slices once, and the days
+	// from it on into slices of one day, so that a later run, whose
+	// provisional days have moved on, finds the same slices and fetches
+	// only the days still provisional. "" when the segment held no
+	// provisional day.
+	ProvisionalFrom string `json:"provisional_from,omitempty"`
 }
 
 // Has reports whether the job harvests dataset d.
@@ -186,16 +221,20 @@ func (q *Query) normalize(today time.Time, undated bool) error {
 	if err != nil {
 		return fieldErr("from", "%v", err)
 	}
-	to, err := api.ParseDay(strings.TrimSpace(q.To))
-	if err != nil {
-		return fieldErr("to", "%v", err)
+	today = today.UTC().Truncate(24 * time.Hour)
+	var to time.Time
+	if w := strings.ToLower(strings.TrimSpace(q.To)); w == Yesterday || w == Today {
+		// The API serves only days before today, so both words mean the
+		// last day it serves; the word is kept so that a later run moves on.
+		q.ToWord, to = w, today.AddDate(0, 0, -1)
+	} else if to, err = api.ParseDay(strings.TrimSpace(q.To)); err != nil {
+		return fieldErr("to", "%v (or the word yesterday)", err)
 	}
 	if err := api.ValidateDays(from, to); err != nil {
 		return fromInvalid(err)
 	}
-	today = today.UTC().Truncate(24 * time.Hour)
 	if !to.Before(today) {
-		return fieldErr("to", "%s is not before today (%s UTC); the API serves only past days, so use %s or earlier",
+		return fieldErr("to", "%s is not before today (%s UTC); the API serves only past days, so use %s or earlier (or the word yesterday)",
 			to.Format("2006-01-02"), today.Format("2006-01-02"), today.AddDate(0, 0, -1).Format("2006-01-02"))
 	}
 	q.From, q.To = from.Format("2006-01-02"), to.Format("2006-01-02")

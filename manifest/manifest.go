@@ -24,6 +24,9 @@ type Manifest struct {
 	Job     job.Job `json:"job"`
 	JobHash string  `json:"job_hash"`
 	APIURL  string  `json:"api_url"`
+	// Settings are the flags the folder was last harvested with, which a
+	// plain resume keeps (see Settings).
+	Settings *Settings `json:"settings,omitempty"`
 	// LearnedRPS is the request rate --rps auto last held just below where
 	// the API at APIURL began to throttle; the next run starts there.
 	LearnedRPS float64                  `json:"learned_rps,omitempty"`

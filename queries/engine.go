@@ -98,7 +98,7 @@ func Open(ctx context.Context, dir string) (_ *Engine, err error) {
 		return readParquet(abs, t), nil
 	}
 	for _, v := range views {
-		script, err := v.render(source)
+		script, err := v.render(source, e.has)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", v.name, err)
 		}

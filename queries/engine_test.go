@@ -205,8 +205,8 @@ func TestOlderSchemaFiles(t *testing.T) {
 		{"SELECT count(*) FROM ads_all", "5"},
 		{"SELECT paid_for_by IS NULL AND video_urls IS NULL FROM ads WHERE ad_id = 9", "true"},
 		{"SELECT status, country_code, run_id FROM ads WHERE ad_id = 9", "active|DE|run-0"},
-		// The partition column, then search_terms and shard_ids.
-		{"SELECT count(*) FROM (DESCRIBE ads)", fmt.Sprint(len(sink.Ads.Schema.Fields()) + 3)},
+		// The partition column, then search_terms, shard_ids and first_seen_at.
+		{"SELECT count(*) FROM (DESCRIBE ads)", fmt.Sprint(len(sink.Ads.Schema.Fields()) + 4)},
 	}
 	for _, tc := range tests {
 		if got := queryString(t, e, tc.query); got != tc.want {

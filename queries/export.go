@@ -117,13 +117,14 @@ var ManifestTables = []string{"harvest_manifest", "harvest_runs", "harvest_datas
 
 // ExportTableNames lists, in order, the tables Export writes: each view of
 // sink.Tables as a table of the same name and its _all view as <table>_all,
-// then field_completeness (CompletenessView), then ManifestTables.
+// then field_completeness (CompletenessView) and ad_history (HistoryView),
+// then ManifestTables.
 func ExportTableNames() []string {
 	var names []string
 	for _, t := range sink.Tables {
 		names = append(names, t.Name, t.Name+"_all")
 	}
-	names = append(names, CompletenessView)
+	names = append(names, CompletenessView, HistoryView)
 	return append(names, ManifestTables...)
 }
 
@@ -305,6 +306,10 @@ func (e *Engine) fillExport(ctx context.Context, conn *sql.Conn, man *manifest.M
 	}
 	if err := add(CompletenessView, "adharvest field_completeness: per dataset, field and country, the rows of the table and how many carry the field, present and not empty",
 		"CREATE TABLE "+exportAlias+".main."+CompletenessView+" AS SELECT * FROM "+CompletenessView); err != nil {
+		return nil, err
+	}
+	if err := add(HistoryView, "adharvest ad_history: each ad's status over time, one row per state, with the run that first observed it",
+		"CREATE TABLE "+exportAlias+".main."+HistoryView+" AS SELECT * FROM "+HistoryView+" ORDER BY ad_id, first_observed_at"); err != nil {
 		return nil, err
 	}
 	if err := e.exportManifest(ctx, conn, man, rawMan, now, add); err != nil {
@@ -852,3 +857,7 @@ func dollarTag(s string) (string, bool) {
 func isIdentByte(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
+
+// HistoryView is the view of each ad's status over time, built on
+// ad_observations (views/ad_observations.sql) rather than a table of its own.
+const HistoryView = "ad_history"

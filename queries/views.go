@@ -58,6 +58,7 @@ func loadViews() ([]viewFile, error) {
 		tmpl, err := template.New(n).Option("missingkey=error").Funcs(template.FuncMap{
 			"source": func(string) (string, error) { return "", nil },
 			"key":    func(string) (string, error) { return "", nil },
+			"has":    func(string) (bool, error) { return false, nil },
 		}).Parse(string(text))
 		if err != nil {
 			return nil, fmt.Errorf("parse %w", err)
@@ -67,8 +68,11 @@ func loadViews() ([]viewFile, error) {
 	return files, nil
 }
 
-// render expands the placeholders of one view file.
-func (v viewFile) render(source sourceFunc) (string, error) {
+// render expands the placeholders of one view file. {{has "<table>"}} is
+// whether the table has files, for a view that can skip the work a table
+// without rows would cost (the script reflects the folder as it is, as the
+// empty placeholders do).
+func (v viewFile) render(source sourceFunc, has func(table string) bool) (string, error) {
 	lookup := func(name string) (sink.Table, error) {
 		t, ok := sink.Lookup(name)
 		if !ok {
@@ -87,6 +91,12 @@ func (v viewFile) render(source sourceFunc) (string, error) {
 				return "", err
 			}
 			return source(t)
+		},
+		"has": func(name string) (bool, error) {
+			if _, err := lookup(name); err != nil {
+				return false, err
+			}
+			return has(name), nil
 		},
 		"key": func(name string) (string, error) {
 			t, err := lookup(name)
@@ -232,7 +242,7 @@ func (e *Engine) script(root string, relative bool) (string, error) {
 		return readParquet(root, t), nil
 	}
 	for _, v := range e.views {
-		sqlText, err := v.render(source)
+		sqlText, err := v.render(source, e.has)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", v.name, err)
 		}
@@ -251,6 +261,12 @@ func (e *Engine) script(root string, relative bool) (string, error) {
 	fmt.Fprintf(&b, "\n-- %s: generated from the columns of %s\n", CompletenessView, strings.Join(names, ", "))
 	b.WriteString(e.completeness)
 	return b.String(), nil
+}
+
+// has reports whether table has files (no empty placeholder stands for it).
+func (e *Engine) has(table string) bool {
+	_, empty := e.empty[table]
+	return !empty
 }
 
 // emptySelect is a subquery with no rows and exactly the columns and types

@@ -53,7 +53,7 @@ import (
 var pageTemplate string
 
 // sections are the canned analyses the page is built from, in page order.
-var sections = []string{"dataset-summary", "unreadable-items", "coverage-by-country", "coverage-gaps", "ads-per-country-week", "reported-vs-harvested", "field-completeness", "top-advertisers", "rejection-summary", "rejection-reasons"}
+var sections = []string{"dataset-summary", "unreadable-items", "coverage-by-country", "coverage-gaps", "ads-per-country-week", "reported-vs-harvested", "field-completeness", "top-advertisers", "rejection-summary", "rejection-reasons", "media-by-country", "monitoring-daily", "publication-latency"}
 
 // tableCounts is the SQL of the rows-per-table section: every table of the
 // registry, in its deduplicated view and in its _all view.
@@ -175,6 +175,11 @@ type Page struct {
 
 	Advertisers     []Advertiser
 	AdvertiserChart *Chart
+
+	// Media is the Creatives section (media.go).
+	Media MediaView
+	// Monitoring is the Monitoring section (monitoring.go).
+	Monitoring MonitoringView
 
 	Rejections      RejectionSummary
 	Reasons         []Reason
@@ -355,6 +360,12 @@ func Build(ctx context.Context, dir string, opts Options) (*Page, error) {
 	if err := p.coverage(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := p.media(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := p.monitoring(ctx, db); err != nil {
+		return nil, err
+	}
 	if err := p.status(ctx, db); err != nil {
 		return nil, err
 	}
@@ -513,7 +524,11 @@ func (p *Page) scope() {
 		if len(f) == 0 {
 			f = append(f, "none (everything in these countries and dates)")
 		}
-		s.Queries = append(s.Queries, QueryLine{Countries: describeCountries(q.Countries), Dates: q.From + " to " + q.To, Filters: strings.Join(f, "; ")})
+		dates := q.From + " to " + q.To
+		if q.ToWord != "" {
+			dates += " (asked up to " + q.ToWord + ": every run moves on)"
+		}
+		s.Queries = append(s.Queries, QueryLine{Countries: describeCountries(q.Countries), Dates: dates, Filters: strings.Join(f, "; ")})
 	}
 	for _, r := range m.Runs {
 		run := Run{ID: r.RunID, Started: stamp(r.Started), Status: r.Status, Message: strings.Join(strings.Fields(r.Message), " "), Requests: r.Requests}
@@ -633,7 +648,15 @@ func (p *Page) status(ctx context.Context, db *sql.DB) error {
 		return nil
 	}
 	m := p.Manifest
+	if s := m.Settings; s != nil && s.DetailBudget > 0 {
+		// A plain resume keeps the budget too; said here so that the
+		// command pasted elsewhere cannot spend the whole detail backlog.
+		st.Resume += fmt.Sprintf(" --detail-budget %d", s.DetailBudget)
+	}
 	for _, d := range m.Job.Datasets {
+		if d == job.Media {
+			continue // no shards: the Creatives section, and a caveat, say what is owed
+		}
 		c := m.Datasets[d]
 		line := ShardLine{Dataset: d, Shards: c.Shards, Done: c.Done, Pending: c.Pending, Failed: c.Failed, Provisional: c.Provisional, Rows: c.Rows, Requests: c.Requests, MinRequests: c.MinRequests}
 		st.AnyProvisional = st.AnyProvisional || c.Provisional > 0
@@ -684,6 +707,9 @@ func (p *Page) status(ctx context.Context, db *sql.DB) error {
 	}
 	st.Complete = m.Complete && len(st.Problems) == 0
 	caveats, serious, provisional := p.caveats()
+	if line := p.mediaCaveat(); line != "" {
+		caveats = append(caveats, line)
+	}
 	st.Caveats, st.Provisional = caveats, provisional
 	if to, err := time.Parse("2006-01-02", p.Scope.To); err == nil && provisional {
 		// A shard is final once a run finishes it more than
@@ -1166,6 +1192,9 @@ func (p *Page) glance() {
 		if d.Items == 0 {
 			c.Value, c.Alert = "no data", true
 		}
+		p.Glance = append(p.Glance, c)
+	}
+	if c, ok := p.mediaCard(); ok {
 		p.Glance = append(p.Glance, c)
 	}
 	if p.UnreadableItems > 0 {

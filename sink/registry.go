@@ -60,7 +60,7 @@ var (
 )
 
 // Tables lists every table in the order the README documents them.
-var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers, Rejects, Coverage, Media, MediaLinks}
+var Tables = []Table{Ads, AdDetails, AdReach, AdTargetCountries, AdTargetAges, AdTargetGenders, AdReports, CommercialContent, Advertisers, Rejects, Coverage, AdObservations, Media, MediaLinks}
 
 // OwnerName is the table whose shard ids name this table's files. It is "*"
 // for a table every dataset writes (Rejects).

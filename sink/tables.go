@@ -207,4 +207,9 @@ type CoverageRow struct {
 	Requests    int64      `parquet:"requests"`
 	Reason      *string    `parquet:"reason,optional"`
 	UpdatedAt   *time.Time `parquet:"updated_at,timestamp(microsecond),optional"`
+	// ReadStatus is Status with provisional aside: how complete the latest
+	// read of the slice was (complete, short, empty_pages, capped,
+	// unverified or pending), which decides whether the statuses it saw are
+	// believed (see ad_history).
+	ReadStatus string `parquet:"read_status"`
 }

@@ -33,6 +33,9 @@ const (
 	DetailCommit = "detail-commit" // an ad/detail response is committed with its id marked done
 	ReparsePart  = "reparse-part"  // reparse has staged a part, not yet recorded it
 	ReparseSwap  = "reparse-swap"  // reparse has moved a table folder into place, not yet the others
+	// ObservationsKept: the rows of a slice's parts are copied to
+	// ad_observations, the slice not yet started again.
+	ObservationsKept = "observations-kept"
 )
 
 type point struct {

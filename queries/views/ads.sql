@@ -13,14 +13,31 @@ FROM {{source "ads"}};
 -- none) and every shard (one query's slice) the ad was found under in that
 -- country, so that "ads found under coffee" is
 -- WHERE list_contains(search_terms, 'coffee'), not WHERE search_term = 'coffee'.
+-- first_seen_at is when this folder first fetched the ad in that country: the
+-- earliest fetch of the ad among its current rows and the rows of earlier
+-- fetches that later ones replaced (kept in ad_observations).
 CREATE OR REPLACE VIEW ads AS
+{{if has "ad_observations"}}WITH replaced AS (
+    -- Few rows: only fetches that a later fetch of their slice replaced.
+    SELECT ad_id, country_code, min(fetched_at) AS first_fetch
+    FROM {{source "ad_observations"}}
+    GROUP BY ad_id, country_code
+)
 SELECT
-    *,
-    list_sort(list_distinct(list(search_term) OVER found)) AS search_terms,
-    list_sort(list_distinct(list(shard_id) OVER found)) AS shard_ids
-FROM ads_all
-WINDOW found AS (PARTITION BY {{key "ads"}})
-QUALIFY row_number() OVER (
-    PARTITION BY {{key "ads"}}
-    ORDER BY fetched_at DESC, run_id DESC, shard_id DESC
-) = 1;
+    latest.* EXCLUDE (first_seen_at),
+    least(latest.first_seen_at, coalesce(replaced.first_fetch, latest.first_seen_at)) AS first_seen_at
+FROM (
+{{end}}    SELECT
+        *,
+        list_sort(list_distinct(list(search_term) OVER found)) AS search_terms,
+        list_sort(list_distinct(list(shard_id) OVER found)) AS shard_ids,
+        min(fetched_at) OVER found AS first_seen_at
+    FROM ads_all
+    WINDOW found AS (PARTITION BY {{key "ads"}})
+    QUALIFY row_number() OVER (
+        PARTITION BY {{key "ads"}}
+        ORDER BY fetched_at DESC, run_id DESC, shard_id DESC
+    ) = 1
+{{if has "ad_observations"}}) AS latest
+LEFT JOIN replaced USING (ad_id, country_code)
+{{end}};

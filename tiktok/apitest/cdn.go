@@ -47,6 +47,10 @@ type CDN struct {
 	// 0 size means 4 MiB. Other images are 2-48 KiB, other videos 64-384 KiB.
 	Large     float64
 	LargeSize int
+	// Small serves the other objects at a fraction of their size (images
+	// 128 B-3 KiB, videos 4-24 KiB), for the demo, whose thousands of
+	// creatives would otherwise fill gigabytes; large objects stay large.
+	Small bool
 }
 
 // DefaultCDN is a CDN with every kind of trouble: 5% expired links, 5%
@@ -150,6 +154,9 @@ func (u *Universe) classifyMedia(path string) (cdnClass, bool) {
 		c.size = 65536 + int64(h(5)%(320*1024))
 	default:
 		c.size = 2048 + int64(h(5)%(46*1024))
+	}
+	if u.cdn.Small && !c.large {
+		c.size /= 16
 	}
 	return c, true
 }

@@ -223,3 +223,44 @@ func TestNoCDN(t *testing.T) {
 		}
 	}
 }
+
+// CDN.Small shrinks every object but the large ones sixteen-fold, the same
+// objects otherwise: statuses, kinds and which are large stay as they were,
+// and the bytes served are still the ones CDNExpect describes.
+func TestCDNSmall(t *testing.T) {
+	full, small := DefaultCDN(), DefaultCDN()
+	small.Small = true
+	a := New(Options{Seed: 31, CDN: full})
+	defer a.Close()
+	b := start(t, Options{Seed: 31, CDN: small})
+	urls := mediaURLs(b.Universe(), "20240301", "20240302")
+	hc := &http.Client{Timeout: 10 * time.Second}
+	served := 0
+	for _, x := range urls {
+		// The same object on the full-size CDN: the path is the same,
+		// only the host differs.
+		y := a.CDNURL() + strings.TrimPrefix(x, b.CDNURL())
+		want, got := a.CDNExpect(y), b.CDNExpect(x)
+		if got.Status != want.Status || got.Kind != want.Kind || got.Large != want.Large {
+			t.Fatalf("%s: %+v on the small CDN, %+v on the full one", x, got, want)
+		}
+		if got.Status != http.StatusOK {
+			continue
+		}
+		switch {
+		case got.Large && got.Size != want.Size:
+			t.Errorf("%s: a large object of %d bytes, %d on the full CDN", x, got.Size, want.Size)
+		case !got.Large && got.Size != want.Size/16:
+			t.Errorf("%s: %d bytes, want %d / 16", x, got.Size, want.Size)
+		}
+		if served < 20 {
+			served++
+			if f := fetch(t, hc, x, nil); f.status != http.StatusOK || f.sum != got.SHA256 || int64(f.size) != got.Size {
+				t.Errorf("%s: served %d bytes (%d), want %+v", x, f.size, f.status, got)
+			}
+		}
+	}
+	if served == 0 {
+		t.Fatal("no object served")
+	}
+}
