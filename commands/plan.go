@@ -120,6 +120,19 @@ func printEstimate(w io.Writer, res crawl.Result, quota int, kept bool) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t\n", name, "total", exp, d.Slices, d.Requests)
 	}
 	tw.Flush()
+	if len(e.Queries) > 1 {
+		fmt.Fprintln(w, "\nper query (a report two queries share is counted under the first; ad-details under the query that finds the ads):")
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "query\tdatasets\trequests\t")
+		for _, q := range e.Queries {
+			req := thousands(int64(q.Requests))
+			if q.Blind {
+				req = "≥ " + req
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t\n", q.Query, q.Datasets, req)
+		}
+		tw.Flush()
+	}
 	fmt.Fprintf(w, "\ntotal: %s requests, of which %s report requests this plan has sent", thousands(int64(e.TotalRequests)), thousands(int64(e.ReportRequests)))
 	if kept {
 		fmt.Fprint(w, " (kept in the folder: the harvest does not send them again)")

@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"adharvest/checkpoint"
@@ -22,6 +23,18 @@ type Estimate struct {
 	// Blind is set when some tracks have no report that counts them (search
 	// terms, commercial content): their figures are lower bounds.
 	Blind bool `json:"blind"`
+	// Queries is the cost of each query of the job, in order: what a job
+	// file's entries cost apart (a report two queries share is counted
+	// under the first; ad-details under the query whose ads it details).
+	Queries []QueryEstimate `json:"queries,omitempty"`
+}
+
+// QueryEstimate is one query's share of an Estimate.
+type QueryEstimate struct {
+	Query    int    `json:"query"` // 1-based
+	Datasets string `json:"datasets"`
+	Requests int    `json:"requests"`
+	Blind    bool   `json:"blind,omitempty"`
 }
 
 // DatasetEstimate is one dataset's share of an Estimate.
@@ -67,11 +80,23 @@ func estimate(f folder.Folder, store *checkpoint.Store, p *plan, slicePages int,
 		return per[k]
 	}
 	est := Estimate{ReportRequests: reportsSent}
+	queries := make([]QueryEstimate, len(p.job.Queries))
+	queryAds := make([]int64, len(p.job.Queries))
+	for i, q := range p.job.Queries {
+		var ds []string
+		for _, d := range p.job.Datasets {
+			if p.job.Uses(q, d) || d == job.AdDetails || d == job.Media {
+				ds = append(ds, d)
+			}
+		}
+		queries[i] = QueryEstimate{Query: i + 1, Datasets: strings.Join(ds, ",")}
+	}
 	for _, tr := range p.tracks {
 		shs, waiting, err := x.expandTrack(tr)
 		c := get(tr.ds.name, tr.country)
+		qe := &queries[tr.query]
 		if err != nil || waiting {
-			c.Blind, est.Blind = true, true
+			c.Blind, est.Blind, qe.Blind = true, true, true
 			continue
 		}
 		for _, sh := range shs {
@@ -79,13 +104,19 @@ func estimate(f folder.Folder, store *checkpoint.Store, p *plan, slicePages int,
 			if sh.Planned == "blind" {
 				// Only the first window is known: the rest follow from
 				// what it holds.
-				c.Blind, est.Blind = true, true
+				c.Blind, est.Blind, qe.Blind = true, true, true
 				c.Requests += blindWindows(tr)
 				c.Slices += blindWindows(tr) - 1
+				qe.Requests += blindWindows(tr)
 				break
 			}
+			n := int(max(1, (sh.Expected+int64(p.job.MaxCount)-1)/int64(p.job.MaxCount)))
 			c.ExpectedRecords += sh.Expected
-			c.Requests += int(max(1, (sh.Expected+int64(p.job.MaxCount)-1)/int64(p.job.MaxCount)))
+			c.Requests += n
+			qe.Requests += n
+			if tr.ds == adsDataset {
+				queryAds[tr.query] += sh.Expected
+			}
 		}
 	}
 	for _, sh := range p.reports {
@@ -95,11 +126,13 @@ func estimate(f folder.Folder, store *checkpoint.Store, p *plan, slicePages int,
 		}
 		c.Slices++
 		c.Requests++
+		queries[p.queryOf[sh.ID]].Requests++
 	}
 	for _, sh := range p.fixed {
 		c := get(sh.Dataset, sh.Partition)
 		c.Slices++
 		c.Requests++
+		queries[p.queryOf[sh.ID]].Requests++
 	}
 	if p.job.Has(job.AdDetails) {
 		var ads int64
@@ -110,6 +143,12 @@ func estimate(f folder.Folder, store *checkpoint.Store, p *plan, slicePages int,
 		}
 		c := get(job.AdDetails, "")
 		c.ExpectedRecords, c.Requests, c.Slices = ads, int(ads), 1
+		for i, n := range queryAds {
+			queries[i].Requests += int(n)
+		}
+	}
+	if len(queries) > 1 {
+		est.Queries = queries
 	}
 	order := append([]string{planDataset}, job.KnownDatasets...)
 	for _, ds := range order {

@@ -52,3 +52,50 @@ func TestPlanPredictsTheHarvest(t *testing.T) {
 	}
 	_ = res2
 }
+
+// TestPlanCostPerQuery: with queries that name their own datasets, the plan
+// says what each query costs; the queries add up to the job, and each
+// query's figure is what the harvest of that query alone takes.
+func TestPlanCostPerQuery(t *testing.T) {
+	t.Parallel()
+	srv := testkit.StartAPI(t, apitest.Realistic(30_000))
+	qs := []job.Query{
+		{Countries: []string{"FR", "DE"}, From: "2023-01-01", To: "2023-03-31", Datasets: []string{job.Ads, job.AdReports}},
+		{Countries: []string{"IT"}, From: "2023-01-01", To: "2023-03-31"},
+	}
+	j := job.Job{Datasets: []string{job.Ads}, Queries: qs}
+	o := testkit.Options(srv, t.TempDir(), &j)
+	o.PlanOnly = true
+	res, err := crawl.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := res.Estimate
+	if e == nil || len(e.Queries) != 2 {
+		t.Fatalf("estimate %+v: want a cost per query", e)
+	}
+	sum := 0
+	for _, q := range e.Queries {
+		sum += q.Requests
+	}
+	if sum != e.TotalRequests {
+		t.Errorf("the queries cost %d requests together, the job %d", sum, e.TotalRequests)
+	}
+	if e.Queries[0].Datasets != "ads,ad-reports" || e.Queries[1].Datasets != "ads" {
+		t.Errorf("datasets per query %q, %q", e.Queries[0].Datasets, e.Queries[1].Datasets)
+	}
+	for i, q := range qs {
+		alone := testkit.StartAPI(t, apitest.Realistic(30_000))
+		one := job.Job{Datasets: []string{job.Ads}, Queries: []job.Query{q}}
+		res := testkit.Harvest(t, alone, t.TempDir(), &one)
+		var n int64
+		for ep, v := range res.Sent {
+			if ep != "oauth/token" { // not a data request: no quota
+				n += v
+			}
+		}
+		if int(n) != e.Queries[i].Requests {
+			t.Errorf("query %d: the plan says %d requests, its harvest alone took %d (%v)", i+1, e.Queries[i].Requests, n, res.Sent)
+		}
+	}
+}

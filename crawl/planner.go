@@ -42,6 +42,7 @@ import (
 type track struct {
 	ds      *dataset
 	q       job.Query
+	query   int    // the query's place in the job (0-based)
 	term    string // the search term of an ads track, "" for none
 	country string
 	from    time.Time
@@ -75,22 +76,24 @@ func (tr *track) cutAt(now time.Time) time.Time {
 type spanQuery struct {
 	q   job.Query
 	cut time.Time
+	// index is the query's place in the job (0-based).
+	index int
 }
 
 // spanQueries are a job's queries, each once per segment: the unit the
 // planner plans (see job.Query.Segments). An undated query is itself.
 func spanQueries(j job.Job) []spanQuery {
 	var out []spanQuery
-	for _, q := range j.Queries {
+	for i, q := range j.Queries {
 		spans := q.Spans()
 		if len(spans) == 0 {
-			out = append(out, spanQuery{q: q})
+			out = append(out, spanQuery{q: q, index: i})
 			continue
 		}
 		for _, sp := range spans {
 			qs := q
 			qs.From, qs.To, qs.Segments = sp.From, sp.To, nil
-			out = append(out, spanQuery{q: qs, cut: dayOf(sp.ProvisionalFrom)})
+			out = append(out, spanQuery{q: qs, cut: dayOf(sp.ProvisionalFrom), index: i})
 		}
 	}
 	return out
@@ -107,6 +110,10 @@ type plan struct {
 	// planning lists the report shards that only the planner asked for; they
 	// write no ad_reports rows.
 	planning map[string]bool
+	// queryOf is the query (0-based) that first asked for each report and
+	// fixed shard, for the cost per query (a shard two queries share is
+	// counted once, under the first).
+	queryOf map[string]int
 }
 
 // Plan returns the shards a job is known to need before any answer: its
@@ -119,12 +126,14 @@ func Plan(j job.Job) []*Shard {
 
 // newPlan lays out a normalized job's work.
 func newPlan(j job.Job) *plan {
-	p := &plan{job: j, planning: map[string]bool{}}
+	p := &plan{job: j, planning: map[string]bool{}, queryOf: map[string]int{}}
 	seen := map[string]bool{}
+	index := 0 // the query being planned
 	add := func(list *[]*Shard, shs ...*Shard) {
 		for _, sh := range shs {
 			if !seen[sh.ID] {
 				seen[sh.ID] = true
+				p.queryOf[sh.ID] = index
 				*list = append(*list, sh)
 			}
 		}
@@ -133,6 +142,10 @@ func newPlan(j job.Job) *plan {
 	for _, d := range j.Datasets {
 		for _, sq := range spanQueries(j) {
 			q, cut := sq.q, sq.cut
+			index = sq.index
+			if !j.Uses(q, d) {
+				continue // the query names its own datasets, and not this one
+			}
 			switch d {
 			case job.AdReports:
 				for _, w := range q.Windows(j.WindowDays) {
@@ -151,7 +164,7 @@ func newPlan(j job.Job) *plan {
 							continue
 						}
 						q, v, c := q, v, c
-						p.tracks = append(p.tracks, &track{ds: adsDataset, q: q, term: v.term, country: c, from: dayOf(q.From), to: dayOf(q.To), cut: cut,
+						p.tracks = append(p.tracks, &track{ds: adsDataset, q: q, query: sq.index, term: v.term, country: c, from: dayOf(q.From), to: dayOf(q.To), cut: cut,
 							shard: selfTracked(func(w job.Window) *Shard { return adsShard(j, q, v, c, w) })})
 					}
 				}
@@ -165,7 +178,7 @@ func newPlan(j job.Job) *plan {
 						continue
 					}
 					q, c := q, c
-					p.tracks = append(p.tracks, &track{ds: contentDataset, q: q, country: c, from: dayOf(q.From), to: dayOf(q.To), cut: cut,
+					p.tracks = append(p.tracks, &track{ds: contentDataset, q: q, query: sq.index, country: c, from: dayOf(q.From), to: dayOf(q.To), cut: cut,
 						shard: selfTracked(func(w job.Window) *Shard { return contentShard(j, q, c, w) })})
 				}
 			case job.Advertisers:
@@ -206,6 +219,7 @@ func (p *plan) assignReports(seen map[string]bool) {
 		rs := selfTracked(func(w job.Window) *Shard { return planningReport(q, w) })(w)
 		if !seen[rs.ID] {
 			seen[rs.ID] = true
+			p.queryOf[rs.ID] = tr.query
 			p.reports = append(p.reports, rs)
 			p.planning[rs.ID] = true
 		}

@@ -46,7 +46,7 @@ func (e *FileError) Error() string {
 // Keys lists the job-file keys: the job-wide ones, then the query keys.
 var (
 	JobKeys   = []string{"datasets", "window", "slice_ads", "max_count", "queries"}
-	QueryKeys = []string{"countries", "from", "to", "terms", "search_type", "advertiser_ids", "creator_usernames", "reach_min", "reach_max"}
+	QueryKeys = []string{"datasets", "countries", "from", "to", "terms", "search_type", "advertiser_ids", "creator_usernames", "reach_min", "reach_max"}
 )
 
 func fieldErr(field, format string, args ...any) error {

@@ -144,6 +144,18 @@ func Extend(prev, next Job, provisionalFrom time.Time) (merged Job, changed bool
 		}
 	}
 	slices.SortFunc(merged.Datasets, func(a, b string) int { return slices.Index(KnownDatasets, a) - slices.Index(KnownDatasets, b) })
+	if len(prev.Default) > 0 || len(next.Default) > 0 {
+		// What the queries without datasets of their own fetch.
+		pd, nd := prev.Default, next.Default
+		if len(pd) == 0 {
+			pd = prev.Datasets
+		}
+		if len(nd) == 0 {
+			nd = next.Datasets
+		}
+		merged.Default = union(pd, nd)
+		slices.SortFunc(merged.Default, func(a, b string) int { return slices.Index(KnownDatasets, a) - slices.Index(KnownDatasets, b) })
+	}
 	merged.Queries = slices.Clone(prev.Queries)
 	cut := provisionalFrom.Format("2006-01-02")
 	for i, n := range next.Queries {
@@ -199,6 +211,12 @@ func extendQuery(p, n Query, cut string) (Query, *ExtendError) {
 		return p, &ExtendError{What: "the date range", Stored: rangeText(p), Asked: rangeText(n)}
 	}
 	out := p
+	if len(p.Datasets) > 0 && len(n.Datasets) > 0 {
+		// A query that names its datasets may name more of them; one that
+		// names none goes on fetching the job's.
+		out.Datasets = union(p.Datasets, n.Datasets)
+		slices.SortFunc(out.Datasets, func(a, b string) int { return slices.Index(KnownDatasets, a) - slices.Index(KnownDatasets, b) })
+	}
 	out.Countries = union(p.Countries, n.Countries)
 	out.Terms = union(p.Terms, n.Terms)
 	if p.From == "" {

@@ -20,15 +20,17 @@ import (
 // level are defaults for every entry of queries; without a queries list they
 // form the job's only query.
 type jobFile struct {
-	Datasets  StringList `yaml:"datasets" toml:"datasets"`
-	Window    text       `yaml:"window" toml:"window"`
-	SliceAds  int        `yaml:"slice_ads" toml:"slice_ads"`
-	MaxCount  int        `yaml:"max_count" toml:"max_count"`
+	Window    text `yaml:"window" toml:"window"`
+	SliceAds  int  `yaml:"slice_ads" toml:"slice_ads"`
+	MaxCount  int  `yaml:"max_count" toml:"max_count"`
 	fileQuery `yaml:",inline"`
 	Queries   []fileQuery `yaml:"queries" toml:"queries"`
 }
 
 type fileQuery struct {
+	// Datasets at the top are the job's; under a query, that query's own
+	// (not inherited: a query without them fetches the job's).
+	Datasets         StringList `yaml:"datasets" toml:"datasets"`
 	Countries        StringList `yaml:"countries" toml:"countries"`
 	From             day        `yaml:"from" toml:"from"`
 	To               day        `yaml:"to" toml:"to"`
@@ -239,7 +241,7 @@ func ParseFile(ext string, b []byte) (Job, error) {
 	default:
 		return Job{}, &FileError{Msg: fmt.Sprintf("%q is neither .yaml, .yml nor .toml", ext)}
 	}
-	job := Job{Datasets: f.Datasets, MaxCount: f.MaxCount, SliceAds: f.SliceAds}
+	job := Job{Datasets: f.fileQuery.Datasets, MaxCount: f.MaxCount, SliceAds: f.SliceAds}
 	if f.Window != "" {
 		days, err := ParseWindow(string(f.Window))
 		if err != nil {
@@ -296,7 +298,7 @@ func (e fileQuery) withDefaults(d fileQuery) fileQuery {
 }
 
 func (e fileQuery) query() (Query, error) {
-	q := Query{Countries: e.Countries, From: string(e.From), To: string(e.To), Terms: e.Terms, SearchType: e.SearchType,
+	q := Query{Datasets: e.Datasets, Countries: e.Countries, From: string(e.From), To: string(e.To), Terms: e.Terms, SearchType: e.SearchType,
 		CreatorUsernames: e.CreatorUsernames, ReachMin: string(e.ReachMin), ReachMax: string(e.ReachMax)}
 	// Ids are read as text so that 19-digit ids never pass through a float.
 	for _, s := range e.AdvertiserIDs {

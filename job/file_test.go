@@ -1,7 +1,10 @@
 package job
 
 import (
+	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -119,5 +122,72 @@ func TestJobFileBigIDs(t *testing.T) {
 	}
 	if _, err := ParseFile(".toml", []byte("from = 2024-05-01\nto = 2024-05-31\nadvertiser_ids = [18446744073709551616]\n")); err == nil {
 		t.Error("toml: an id beyond 64 bits was accepted")
+	}
+}
+
+// TestQueryDatasetsInJobFiles: a query's own datasets replace the job's for
+// that query, the job's datasets become their union, and normalizing again
+// changes nothing (the folder's job hash must not move).
+func TestQueryDatasetsInJobFiles(t *testing.T) {
+	for _, tc := range []struct {
+		path    string
+		own     [][]string
+		dflt    []string
+		union   []string
+		uses    [][2]string // query index as text, dataset
+		notUses [][2]string
+	}{
+		{"../examples/elections.yaml",
+			[][]string{{Ads, AdDetails, AdReports}, {Ads, Advertisers}, nil, {CommercialContent}},
+			[]string{Ads}, []string{Ads, AdDetails, AdReports, CommercialContent, Advertisers},
+			[][2]string{{"0", AdReports}, {"2", Ads}, {"3", CommercialContent}},
+			[][2]string{{"1", AdReports}, {"1", CommercialContent}, {"3", Ads}, {"2", AdReports}}},
+		{"../examples/q1.toml",
+			[][]string{{Ads, AdDetails, AdReports, CommercialContent}, nil},
+			[]string{Ads}, []string{Ads, AdDetails, AdReports, CommercialContent},
+			[][2]string{{"0", CommercialContent}, {"1", Ads}},
+			[][2]string{{"1", CommercialContent}, {"1", AdReports}}},
+	} {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			j, err := LoadFile(tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := j.Normalize(today, nil); err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range tc.own {
+				if !slices.Equal(j.Queries[i].Datasets, want) {
+					t.Errorf("query %d datasets %v, want %v", i+1, j.Queries[i].Datasets, want)
+				}
+			}
+			if !slices.Equal(j.Default, tc.dflt) || !slices.Equal(j.Datasets, tc.union) {
+				t.Errorf("default %v, datasets %v; want %v and %v", j.Default, j.Datasets, tc.dflt, tc.union)
+			}
+			for _, u := range tc.uses {
+				i, _ := strconv.Atoi(u[0])
+				if !j.Uses(j.Queries[i], u[1]) {
+					t.Errorf("query %d does not fetch %s", i+1, u[1])
+				}
+			}
+			for _, u := range tc.notUses {
+				i, _ := strconv.Atoi(u[0])
+				if j.Uses(j.Queries[i], u[1]) {
+					t.Errorf("query %d fetches %s, which its comment does not say", i+1, u[1])
+				}
+			}
+			h := j.Hash()
+			if err := j.Normalize(today, nil); err != nil || j.Hash() != h {
+				t.Errorf("normalizing again: %v; hash %s -> %s", err, h, j.Hash())
+			}
+		})
+	}
+	_, err := ParseFile(".yaml", []byte("queries:\n  - countries: [FR]\n    from: 2024-01-01\n    to: 2024-01-02\n  - countries: [DE]\n    from: 2024-01-01\n    to: 2024-01-02\n    datasets: [adds]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := ParseFile(".yaml", []byte("queries:\n  - countries: [FR]\n    from: 2024-01-01\n    to: 2024-01-02\n  - countries: [DE]\n    from: 2024-01-01\n    to: 2024-01-02\n    datasets: [adds]\n"))
+	if err := j.Normalize(today, nil); err == nil || !strings.Contains(err.Error(), `query 2`) || !strings.Contains(err.Error(), `"adds"`) {
+		t.Errorf("a misspelt query dataset: %v", err)
 	}
 }

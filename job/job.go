@@ -66,11 +66,116 @@ type Job struct {
 	SliceAds int     `json:"slice_ads,omitempty"`
 	MaxCount int     `json:"max_count"`
 	Queries  []Query `json:"queries"`
+	// Default is the datasets of the queries that name none of their own,
+	// when some query does (a job file's datasets: under a query); Datasets
+	// is then every dataset of the job, the union. Unset otherwise.
+	Default []string `json:"default_datasets,omitempty"`
+}
+
+// Uses reports whether query q of the job fetches dataset d: its own
+// datasets when it names some, else the job's. ad-details and media follow
+// the ads the whole folder holds, whichever query found them.
+func (j Job) Uses(q Query, d string) bool {
+	switch {
+	case len(q.Datasets) > 0:
+		return slices.Contains(q.Datasets, d)
+	case len(j.Default) > 0:
+		return slices.Contains(j.Default, d)
+	}
+	return slices.Contains(j.Datasets, d)
+}
+
+// datasetsOf is what query q fetches (see Uses).
+func (j Job) datasetsOf(q Query) []string {
+	switch {
+	case len(q.Datasets) > 0:
+		return q.Datasets
+	case len(j.Default) > 0:
+		return j.Default
+	}
+	return j.Datasets
+}
+
+// normalizeDatasets checks and orders a list of dataset names.
+func normalizeDatasets(list []string) ([]string, error) {
+	var ds []string
+	for _, d := range list {
+		d = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(d)), "_", "-")
+		if d == "" {
+			continue
+		}
+		if !slices.Contains(KnownDatasets, d) {
+			return nil, fieldErr("datasets", "unknown dataset %q: use a comma list of %s", d, strings.Join(KnownDatasets, ","))
+		}
+		if !slices.Contains(ds, d) {
+			ds = append(ds, d)
+		}
+	}
+	slices.SortFunc(ds, func(a, b string) int { return slices.Index(KnownDatasets, a) - slices.Index(KnownDatasets, b) })
+	return ds, nil
+}
+
+// normalizeQueryDatasets checks the datasets queries name of their own and
+// makes the job's Datasets their union with the job's own list, which
+// becomes Default (what the other queries fetch). It is idempotent, as the
+// job's hash must be: a normalized job keeps its Default.
+func (j *Job) normalizeQueryDatasets() error {
+	anyOwn, allOwn := false, true
+	for _, q := range j.Queries {
+		if len(q.Datasets) > 0 {
+			anyOwn = true
+		} else {
+			allOwn = false
+		}
+	}
+	if !anyOwn {
+		return nil
+	}
+	var union []string
+	if !allOwn {
+		declared := j.Default
+		if len(declared) == 0 {
+			declared = j.Datasets
+		}
+		if len(declared) == 0 {
+			declared = []string{Ads}
+		}
+		d, err := normalizeDatasets(declared)
+		if err != nil {
+			return err
+		}
+		j.Default, union = d, slices.Clone(d)
+	} else {
+		j.Default = nil
+	}
+	for i := range j.Queries {
+		q := &j.Queries[i]
+		if len(q.Datasets) == 0 {
+			continue
+		}
+		d, err := normalizeDatasets(q.Datasets)
+		if err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) && len(j.Queries) > 1 {
+				c := *fe
+				c.Query = i + 1
+				return &c
+			}
+			return err
+		}
+		q.Datasets = d
+		union = append(union, d...)
+	}
+	j.Datasets = union
+	return nil
 }
 
 // Query is one set of filters. Flags make a job of one query; a job file can
 // list several.
 type Query struct {
+	// Datasets, when set, are what this query fetches instead of the job's
+	// datasets (datasets: under a query in a job file).
+	Datasets         []string `json:"datasets,omitempty"`
 	Countries        []string `json:"countries"`
 	From             string   `json:"from"`
 	To               string   `json:"to"`
@@ -120,23 +225,16 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 	if warn == nil {
 		warn = func(string) {}
 	}
+	if err := j.normalizeQueryDatasets(); err != nil {
+		return err
+	}
 	if len(j.Datasets) == 0 {
 		j.Datasets = []string{Ads}
 	}
-	var ds []string
-	for _, d := range j.Datasets {
-		d = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(d)), "_", "-")
-		if d == "" {
-			continue
-		}
-		if !slices.Contains(KnownDatasets, d) {
-			return fieldErr("datasets", "unknown dataset %q: use a comma list of %s", d, strings.Join(KnownDatasets, ","))
-		}
-		if !slices.Contains(ds, d) {
-			ds = append(ds, d)
-		}
+	ds, err := normalizeDatasets(j.Datasets)
+	if err != nil {
+		return err
 	}
-	slices.SortFunc(ds, func(a, b string) int { return slices.Index(KnownDatasets, a) - slices.Index(KnownDatasets, b) })
 	j.Datasets = ds
 	if j.Has(AdDetails) && !j.Has(Ads) {
 		return fieldErr("datasets", "ad-details fetches the ads that the ads dataset finds, so list ads too (ads,ad-details)")
@@ -158,8 +256,9 @@ func (j *Job) Normalize(today time.Time, warn func(string)) error {
 	}
 	// advertiser/query takes neither dates nor countries: a job of
 	// advertisers alone needs neither.
-	undated := len(j.Datasets) == 1 && j.Datasets[0] == Advertisers
 	for i := range j.Queries {
+		own := j.datasetsOf(j.Queries[i])
+		undated := len(own) == 1 && own[0] == Advertisers
 		if err := j.Queries[i].normalize(today, undated); err != nil {
 			var fe *FieldError
 			if errors.As(err, &fe) && len(j.Queries) > 1 {

@@ -27,17 +27,19 @@ SELECT
     latest.* EXCLUDE (first_seen_at),
     least(latest.first_seen_at, coalesce(replaced.first_fetch, latest.first_seen_at)) AS first_seen_at
 FROM (
-{{end}}    SELECT
-        *,
-        list_sort(list_distinct(list(search_term) OVER found)) AS search_terms,
-        list_sort(list_distinct(list(shard_id) OVER found)) AS shard_ids,
-        min(fetched_at) OVER found AS first_seen_at
+{{end}}    -- One hash aggregation: each column from the newest fetch (by fetched_at,
+    -- then run_id, then shard_id; arg_max_null keeps that fetch's NULLs), in
+    -- the columns' own order. Window functions over the same partitions took
+    -- 0.84 s over 1M ads where this takes 0.62-0.66 s (BenchmarkGroupBy1M).
+    SELECT
+        ad_id,
+        arg_max_null(COLUMNS(* EXCLUDE (ad_id, country_code)), (fetched_at, run_id, shard_id)),
+        country_code,
+        list_sort(list_distinct(list(search_term))) AS search_terms,
+        list_sort(list_distinct(list(shard_id))) AS shard_ids,
+        min(fetched_at) AS first_seen_at
     FROM ads_all
-    WINDOW found AS (PARTITION BY {{key "ads"}})
-    QUALIFY row_number() OVER (
-        PARTITION BY {{key "ads"}}
-        ORDER BY fetched_at DESC, run_id DESC, shard_id DESC
-    ) = 1
+    GROUP BY ad_id, country_code
 {{if has "ad_observations"}}) AS latest
 LEFT JOIN replaced USING (ad_id, country_code)
 {{end}};
