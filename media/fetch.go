@@ -1,6 +1,7 @@
 package media
 
 import (
+	"adharvest/internal/origin"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -93,7 +94,7 @@ func (x *Fetcher) Close() { x.client.CloseIdleConnections() }
 // port) of the link first asked, at most maxRedirects times.
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	first := via[0].URL
-	if !sameOrigin(req.URL, first) {
+	if !origin.Same(req.URL, first) {
 		return refusedf("refused: a redirect from %s to another origin (%s://%s)", hostText(first), strings.ToLower(req.URL.Scheme), hostText(req.URL))
 	}
 	if len(via) >= maxRedirects {
@@ -101,23 +102,6 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	req.Header.Del("Referer") // net/http adds the link redirected from
 	return nil
-}
-
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && portOf(a) == portOf(b)
-}
-
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "http":
-		return "80"
-	case "https":
-		return "443"
-	}
-	return ""
 }
 
 // retryable is a failure worth another try within the run.

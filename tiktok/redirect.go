@@ -1,6 +1,7 @@
 package tiktok
 
 import (
+	web "adharvest/internal/origin"
 	"errors"
 	"fmt"
 	"net/http"
@@ -24,7 +25,7 @@ const maxRedirects = 3
 func redirectPolicy(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
 		first := via[0].URL
-		if !sameOrigin(req.URL, first) {
+		if !web.Same(req.URL, first) {
 			status := 0
 			if req.Response != nil {
 				status = req.Response.StatusCode
@@ -41,30 +42,13 @@ func redirectPolicy(next func(*http.Request, []*http.Request) error) func(*http.
 	}
 }
 
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && portOf(a) == portOf(b)
-}
-
-func portOf(u *url.URL) string {
-	if p := u.Port(); p != "" {
-		return p
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "http":
-		return "80"
-	case "https":
-		return "443"
-	}
-	return ""
-}
-
 // originOf is scheme://host:port, never a path, query or user info.
 func originOf(u *url.URL) string {
 	host := u.Hostname()
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	return strings.ToLower(u.Scheme) + "://" + host + ":" + portOf(u)
+	return strings.ToLower(u.Scheme) + "://" + host + ":" + web.Port(u)
 }
 
 // redirectRefused returns the *RedirectError in a transport error, completed
