@@ -271,12 +271,15 @@ func (p *progress) start(j job.Job, shards, done int) {
 	p.started = p.now()
 	p.lastLog = p.started // the first log line comes after logEvery: this one says it all
 	for _, d := range j.Datasets {
+		if d == job.Media {
+			continue // no shards: the creatives are counted by the media line at the end
+		}
 		p.row(d)
 	}
 	if m, ok := p.readManifest(); ok {
 		p.perDS = true
 		for name, c := range m.Datasets {
-			if name != "plan" && !j.Has(name) {
+			if (name != "plan" && !j.Has(name)) || name == job.Media {
 				continue
 			}
 			r := p.row(name)
