@@ -130,7 +130,7 @@ func harvestFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "out", Usage: "output `DIR` (created if missing; required)"},
 		&cli.StringFlag{Name: "job", Usage: "read datasets and queries from a YAML or TOML `FILE` instead of the query flags"},
-		&cli.StringFlag{Name: "datasets", Usage: "comma `LIST` of ads,ad-details,ad-reports,commercial-content,advertisers", Value: "ads", DefaultText: "ads"},
+		&cli.StringFlag{Name: "datasets", Usage: "comma `LIST` of ads,ad-details,ad-reports,commercial-content,advertisers,media", Value: "ads", DefaultText: "ads"},
 		&cli.StringFlag{Name: "countries", Usage: "EEA, EU, ALL or a comma `LIST` of ISO codes", Value: "EEA", DefaultText: "EEA"},
 		&cli.StringFlag{Name: "from", Usage: "first day, inclusive, `DATE` as YYYY-MM-DD or YYYYMMDD, on or after 2022-10-01"},
 		&cli.StringFlag{Name: "to", Usage: "last day, inclusive, `DATE`, before today (UTC), or yesterday (kept as the word: every later run moves on)"},
