@@ -308,25 +308,7 @@ func (e *Engine) emptySelect(ctx context.Context, tmp string, t sink.Table) (str
 // commentText makes s safe inside a "--" comment, which a line break would
 // end: a folder may be called "x\nDROP TABLE …". Control characters are
 // escaped as in a table cell.
-func commentText(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case isControl(r):
-			fmt.Fprintf(&b, `\x%02X`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+func commentText(s string) string { return escapeControls(s) }
 
 // quoteLiteral is s as a SQL string literal.
 func quoteLiteral(s string) string {

@@ -404,31 +404,7 @@ func writeTable(w io.Writer, cols []column, s *scanner) error {
 // tableCell makes s safe for one line of a terminal table: control characters
 // escaped, and at most tableCellWidth columns wide.
 func tableCell(s string) string {
-	clean := true
-	for _, r := range s {
-		if isControl(r) {
-			clean = false
-			break
-		}
-	}
-	if !clean {
-		var b strings.Builder
-		for _, r := range s {
-			switch {
-			case r == '\n':
-				b.WriteString(`\n`)
-			case r == '\r':
-				b.WriteString(`\r`)
-			case r == '\t':
-				b.WriteString(`\t`)
-			case isControl(r):
-				fmt.Fprintf(&b, `\x%02X`, r)
-			default:
-				b.WriteRune(r)
-			}
-		}
-		s = b.String()
-	}
+	s = escapeControls(s)
 	if uniseg.StringWidth(s) <= tableCellWidth {
 		return s
 	}
@@ -444,6 +420,30 @@ func tableCell(s string) string {
 		s, state = rest, st
 	}
 	b.WriteString("…")
+	return b.String()
+}
+
+// escapeControls writes the control characters of s as escapes (\n, \r,
+// \t, \xNN), so that s stays on one line of a table or of a SQL comment.
+func escapeControls(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
 	return b.String()
 }
 
