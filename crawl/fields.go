@@ -31,6 +31,9 @@ type fieldSet struct {
 	mu      sync.Mutex
 	store   *checkpoint.Store
 	dropped map[string][]string // endpoint → refused Optional fields, in order
+	// asked caches each endpoint's field list: every request names it, and
+	// it changes only when a field is dropped.
+	asked map[string][]string
 }
 
 func loadFieldSet(store *checkpoint.Store) (*fieldSet, error) {
@@ -63,11 +66,18 @@ func DroppedFields(store *checkpoint.Store) (map[string][]string, error) {
 func (fs *fieldSet) names(endpoint string) []string {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
+	if names, ok := fs.asked[endpoint]; ok {
+		return names
+	}
 	dropped := map[string]bool{}
 	for _, f := range fs.dropped[endpoint] {
 		dropped[f] = true
 	}
-	return api.FieldNames(endpoint, dropped)
+	if fs.asked == nil {
+		fs.asked = map[string][]string{}
+	}
+	fs.asked[endpoint] = api.FieldNames(endpoint, dropped)
+	return fs.asked[endpoint]
 }
 
 // drop records that the service refused field on endpoint; false when it may
@@ -83,22 +93,12 @@ func (fs *fieldSet) drop(endpoint, field string) (newly bool, err error) {
 		return false, nil
 	}
 	fs.dropped[endpoint] = append(fs.dropped[endpoint], field)
+	delete(fs.asked, endpoint)
 	if fs.store == nil {
 		return true, nil
 	}
 	v, _ := json.Marshal(fs.dropped)
 	return true, fs.store.SetMeta(metaDroppedFields, v)
-}
-
-// list is the dropped fields as "endpoint: field" lines, sorted.
-func (fs *fieldSet) list() map[string][]string {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	out := map[string][]string{}
-	for ep, fields := range fs.dropped {
-		out[ep] = slices.Clone(fields)
-	}
-	return out
 }
 
 // refusedField returns the Optional field a 400 invalid_params names.
