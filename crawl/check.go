@@ -771,14 +771,14 @@ func Rebuild(ctx context.Context, f folder.Folder) ([]string, error) {
 		}
 		st.Reason = "rebuilt by check --repair"
 		if st.Status == checkpoint.StatusDone {
-			st.Harvested = st.Rows
+			var ids map[int64]bool
 			if sh.ds == adsDataset {
-				ids, err := store.ShardAdIDs(id)
-				if err != nil {
+				if ids, err = store.ShardAdIDs(id); err != nil {
 					return err
 				}
-				st.Harvested = int64(len(ids))
 			}
+			// The overlap with a predecessor went with the checkpoint.
+			st.Harvested = sliceHarvested(sh.ds, st.Rows, ids, 0)
 		}
 		if err := store.RestoreShard(st, last.FetchedAt); err != nil {
 			return err

@@ -629,19 +629,16 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, buf *partBuf, done bool
 	switch {
 	case done:
 		st.Status = checkpoint.StatusDone
-		// What the slice returned, distinct, for its coverage: the ads of
-		// all its parts (an ad can come back on two pages of a chain).
-		st.Harvested = st.Rows
+		var ids map[int64]bool
 		if sh.ds == adsDataset {
-			ids, err := c.Store.ShardAdIDs(sh.ID)
-			if err != nil {
+			if ids, err = c.Store.ShardAdIDs(sh.ID); err != nil {
 				return err
 			}
 			for _, a := range w.ads {
 				ids[a.ID] = true
 			}
-			st.Harvested = int64(len(ids)) + st.Overlap + w.overlap
 		}
+		st.Harvested = sliceHarvested(sh.ds, st.Rows, ids, st.Overlap+w.overlap)
 	case crawlErr != nil && asStop(crawlErr, context.Background()) == nil:
 		st.Status, st.Err = checkpoint.StatusFailed, c.Client.Scrub(crawlErr.Error())
 		if st.LogID == "" {
@@ -664,6 +661,17 @@ func (c *Crawler) flush(sh *Shard, st *checkpoint.Shard, buf *partBuf, done bool
 		c.onFlushed(pw.files)
 	}
 	return nil
+}
+
+// sliceHarvested is what a finished slice returned, distinct, for its
+// coverage: its rows; for ads, the distinct ads of all its parts (an ad can
+// come back on two pages of a chain) and those it returned that its
+// predecessor holds (overlap).
+func sliceHarvested(ds *dataset, rows int64, ads map[int64]bool, overlap int64) int64 {
+	if ds != adsDataset {
+		return rows
+	}
+	return int64(len(ads)) + overlap
 }
 
 // restart voids a shard's progress: state first (so no state names the old

@@ -371,11 +371,10 @@ func (x *reparser) commit() error {
 		}
 		st.Rows, st.Rejects = rows, int(rejects)
 		sh, known := shardOfID(st.ID)
-		if st.Status == checkpoint.StatusDone {
-			st.Harvested = rows
-			if known && sh.ds == adsDataset {
-				// As the flush that finished the slice counted it.
-				st.Harvested, st.Overlap = int64(len(ids))+overlap, overlap-last
+		if st.Status == checkpoint.StatusDone && known {
+			st.Harvested = sliceHarvested(sh.ds, rows, ids, overlap)
+			if sh.ds == adsDataset {
+				st.Overlap = overlap - last // the finishing flush does not add its own
 			}
 		} else if known && sh.ds == adsDataset {
 			st.Overlap = overlap
