@@ -420,18 +420,13 @@ func repairParts(ctx context.Context, f folder.Folder, store *checkpoint.Store, 
 				lost = append(lost, n)
 				continue
 			}
-			restoreSearch(sh, pages)
 			if sh.after = parent[id]; sh.ds == adsDataset {
 				if err := loadExclude(store, sh); err != nil {
 					return nil, nil, err
 				}
 			}
-			dp, err := decodeStored(sh.ds, pages)
+			pw, _, err := rewritePart(f, sh, n, pages)
 			if err != nil {
-				return nil, nil, fmt.Errorf("rebuild %s part %d: %w", id, n, err)
-			}
-			pw := &partWriter{f: f, sh: sh, n: n}
-			if _, err := sh.ds.write(pw, sh, dp); err != nil {
 				return nil, nil, fmt.Errorf("rebuild %s part %d: %w", id, n, err)
 			}
 			if err := store.RegisterFiles(id, pw.files); err != nil {
@@ -604,6 +599,20 @@ func shardOfID(id string) (*Shard, bool) {
 	return sh, true
 }
 
+// rewritePart writes part n of sh into folder f again from its pages (as
+// its raw twin keeps them), as the crawl wrote it: repair, a rebuilt
+// checkpoint and reparse all go through here.
+func rewritePart(f folder.Folder, sh *Shard, n int, pages []checkpoint.Page) (*partWriter, written, error) {
+	restoreSearch(sh, pages)
+	dp, err := decodeStored(sh.ds, pages)
+	if err != nil {
+		return nil, written{}, err
+	}
+	pw := &partWriter{f: f, sh: sh, n: n}
+	w, err := sh.ds.write(pw, sh, dp)
+	return pw, w, err
+}
+
 // restoreSearch gives a shard that shardOfID made from its id alone the
 // search term and type its requests carried (the id names a filtered search
 // by a hash only), so that the rows rebuilt from its pages say what the
@@ -715,13 +724,7 @@ func Rebuild(ctx context.Context, f folder.Folder) ([]string, error) {
 				lines = append(lines, f.Rel(p.path)+": unreadable, left out ("+err.Error()+")")
 				break
 			}
-			restoreSearch(sh, pages)
-			dp, err := decodeStored(sh.ds, pages)
-			if err != nil {
-				return fmt.Errorf("rebuild %s part %d: %w", id, p.n, err)
-			}
-			pw := &partWriter{f: f, sh: sh, n: p.n}
-			w, err := sh.ds.write(pw, sh, dp)
+			pw, w, err := rewritePart(f, sh, p.n, pages)
 			if err != nil {
 				return fmt.Errorf("rebuild %s part %d: %w", id, p.n, err)
 			}

@@ -271,13 +271,7 @@ func (x *reparser) stagePart(sh *Shard, known bool, id string, n int) (checkpoin
 	if !known || raw == nil || err != nil {
 		return x.keep(sh, known, id, n, data)
 	}
-	restoreSearch(sh, pages)
-	dp, err := decodeStored(sh.ds, pages)
-	if err != nil {
-		return checkpoint.StagedPart{}, err
-	}
-	pw := &partWriter{f: x.stage, sh: sh, n: n}
-	w, err := sh.ds.write(pw, sh, dp)
+	pw, w, err := rewritePart(x.stage, sh, n, pages)
 	if err != nil {
 		return checkpoint.StagedPart{}, err
 	}
