@@ -95,20 +95,14 @@ func (o *DemoCommand) Run(ctx context.Context) error {
 		Concurrency: 4, AutoRate: true, FlushPages: crawl.DefaultFlushPages, Progress: o.Progress, Program: o.Program,
 		Stdout: o.Stdout, Stderr: o.Stderr, Now: time.Now,
 	}
-	// As HarvestCommand.Run, with the media downloads held to loopback
-	// and to the demo's cap.
-	if err := h.check(); err != nil {
-		return err
-	}
-	res, err := h.run(ctx, func(co *crawl.Options) {
+	// The media downloads are held to loopback and to the demo's cap.
+	h.Tune = func(co *crawl.Options) {
 		co.Media.Offline = true
 		co.Media.MaxFileSize = demoMaxFileSize
 		co.Media.Concurrency = 8
 		co.Media.UserAgent = "adharvest/" + Version
-	})
-	if res.Run.RunID != "" {
-		printSummary(h.Stderr, h.program(), o.Out, res)
 	}
+	err := h.Run(ctx)
 	if o.Served != nil {
 		o.Served(srv)
 	}

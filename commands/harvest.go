@@ -64,6 +64,9 @@ type HarvestCommand struct {
 	Stdout        io.Writer
 	Stderr        io.Writer
 	Now           func() time.Time
+	// Tune, when set, adjusts the crawl's options last (the demo holds the
+	// media downloads to loopback and to its cap).
+	Tune func(*crawl.Options)
 }
 
 // jobFlags are the flags that describe a job; without any, the stored job resumes.
@@ -376,7 +379,7 @@ func (o *HarvestCommand) Run(ctx context.Context) error {
 	if err := o.confirmRestart(ctx); err != nil {
 		return err
 	}
-	res, err := o.run(ctx, nil)
+	res, err := o.run(ctx, o.Tune)
 	if res.Run.RunID != "" {
 		printSummary(o.Stderr, o.program(), o.Out, res)
 	}
